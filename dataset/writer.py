@@ -1,0 +1,111 @@
+"""Atomic, idempotent writes of the output tables.
+
+Layout under ``OUT/``::
+
+    documents/part-<run_id>.parquet    one file per run, zstd, schema ``schemas.DOCUMENTS``
+    quarantine/part-<run_id>.parquet   failed inputs, schema ``schemas.QUARANTINE``
+    runs/<run_id>.json                 the run's manifest: parameters, counts, timings
+
+Every file is written under a hidden temporary name in its final folder and renamed into place,
+so readers never see a half-written file. Rows whose id is already in the dataset are not written
+again, so re-running the same input adds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from schemas import DOCUMENTS, QUARANTINE, SCHEMA_VERSION, Document, QuarantineRecord
+
+
+def write_table_atomic(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` as zstd Parquet; the file appears complete or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        pq.write_table(table, temporary, compression="zstd")
+        _fsync(temporary)
+        os.replace(temporary, path)
+        _fsync(path.parent)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_json_atomic(data: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")
+        _fsync(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def existing_ids(folder: Path, column: str) -> set[str]:
+    """The values of ``column`` in every visible Parquet file of ``folder``."""
+    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    ids: set[str] = set()
+    for file in files:
+        ids.update(pq.read_table(file, columns=[column]).column(column).to_pylist())
+    return ids
+
+
+def write_documents(
+    out: Path, docs: Sequence[Document], run_id: str, ingested_at: datetime
+) -> tuple[Path | None, int]:
+    """Write the run's new documents; return the file (None if nothing new) and the row count."""
+    folder = out / "documents"
+    seen = existing_ids(folder, "doc_id")
+    rows = [
+        {**asdict(doc), "run_id": run_id, "ingested_at": ingested_at,
+         "schema_version": SCHEMA_VERSION}
+        for doc in docs
+        if doc.doc_id not in seen
+    ]
+    return _write_rows(folder / f"part-{run_id}.parquet", rows, DOCUMENTS)
+
+
+def write_quarantine(
+    out: Path, records: Sequence[QuarantineRecord], run_id: str, quarantined_at: datetime
+) -> tuple[Path | None, int]:
+    """Write the run's new quarantine records; same contract as :func:`write_documents`."""
+    folder = out / "quarantine"
+    seen = existing_ids(folder, "item_id")
+    rows = [
+        {**asdict(record), "run_id": run_id, "quarantined_at": quarantined_at,
+         "schema_version": SCHEMA_VERSION}
+        for record in records
+        if record.item_id not in seen
+    ]
+    return _write_rows(folder / f"part-{run_id}.parquet", rows, QUARANTINE)
+
+
+def write_manifest(out: Path, manifest: dict) -> Path:
+    path = out / "runs" / f"{manifest['run_id']}.json"
+    write_json_atomic(manifest, path)
+    return path
+
+
+def _write_rows(path: Path, rows: list[dict], schema: pa.Schema) -> tuple[Path | None, int]:
+    if not rows:
+        return None, 0
+    write_table_atomic(pa.Table.from_pylist(rows, schema=schema), path)
+    return path, len(rows)
+
+
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,94 @@
+"""Article body and metadata from HTML: trafilatura first, a BeautifulSoup fallback second."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from extractors.patterns import is_boilerplate
+from schemas import Extraction
+from schemas.records import StageError
+
+_DROP_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
+              "iframe", "svg", "button", "select")
+_BLOCK_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre", "td", "dd")
+
+
+def extract_html(html: str, url: str | None = None, *, favor_precision: bool = False,
+                 favor_recall: bool = False) -> Extraction:
+    """Extract one page; the result's text is empty when neither extractor finds an article."""
+    import trafilatura
+
+    try:
+        result = trafilatura.bare_extraction(
+            html,
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            favor_precision=favor_precision,
+            favor_recall=favor_recall,
+        )
+    except RecursionError as error:
+        raise StageError("extract", "markup nested too deeply to parse") from error
+    if result is not None and (result.text or "").strip():
+        return Extraction(
+            text=_drop_furniture(result.text),
+            extractor="trafilatura",
+            title=result.title,
+            published_at=_parse_date(result.date),
+            author=result.author,
+            site=result.sitename or result.hostname,
+            url=result.url or url,
+            language=result.language,
+        )
+    return extract_html_fallback(html, url)
+
+
+def extract_html_fallback(html: str, url: str | None = None) -> Extraction:
+    """A plain BeautifulSoup extractor: the text blocks of ``<article>``, ``<main>`` or ``<body>``."""
+    from bs4 import BeautifulSoup
+
+    try:
+        soup = BeautifulSoup(html, "lxml")
+        title = _meta(soup, "og:title") or (soup.title.get_text(" ", strip=True) if soup.title
+                                            else None)
+        for tag in soup(_DROP_TAGS):
+            tag.decompose()
+        root = soup.find("article") or soup.find("main") or soup.body or soup
+        blocks = [el.get_text(" ", strip=True) for el in root.find_all(_BLOCK_TAGS)
+                  if not el.find(_BLOCK_TAGS)]
+        if not any(blocks):
+            blocks = [line.strip() for line in root.get_text("\n").splitlines()]
+    except RecursionError as error:
+        raise StageError("extract", "markup nested too deeply to parse") from error
+    canonical = soup.find("link", rel="canonical")
+    html_tag = soup.find("html")
+    return Extraction(
+        text=_drop_furniture("\n".join(b for b in blocks if b)),
+        extractor="beautifulsoup",
+        title=title or None,
+        published_at=_parse_date(_meta(soup, "article:published_time")),
+        author=_meta(soup, "author"),
+        site=_meta(soup, "og:site_name"),
+        url=(canonical.get("href") if canonical else None) or url,
+        language=(html_tag.get("lang") if html_tag else None) or None,
+    )
+
+
+def _drop_furniture(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not is_boilerplate(line))
+
+
+def _meta(soup, name: str) -> str | None:
+    tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
+    content = tag.get("content") if tag else None
+    return content.strip() if content and content.strip() else None
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        return None

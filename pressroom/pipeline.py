@@ -1,0 +1,127 @@
+"""The ingest pipeline's steps as plain functions; ``flows/ingest.py`` orchestrates them.
+
+Each step takes and returns plain records, so every one is testable without Prefect.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+
+from dedup.shingles import content_hash
+from extractors.recurring import learn_recurring_lines, remove_recurring_lines, site_key
+from pressroom import progress
+from pressroom.process import EMPTY_BODY, process_document
+from pressroom.sandbox import ItemTimeout, Sandbox, WorkerDied
+from pressroom.settings import BoilerplateSettings, ExtractSettings, ReadSettings
+from schemas import Document, QuarantineRecord, RawDocument, StageError
+from sources import iter_input_files, read_file
+
+
+@dataclass
+class BatchResult:
+    """What one extraction batch produced."""
+
+    documents: list[Document] = field(default_factory=list)
+    failures: list[QuarantineRecord] = field(default_factory=list)
+    read: int = 0
+    """Raw items read: pages found in the batch's files, plus files that could not be read."""
+
+
+def discover(paths: Iterable[str]) -> list[str]:
+    """Every input file under ``paths``, sorted, each once."""
+    return list(dict.fromkeys(str(p) for p in iter_input_files(paths)))
+
+
+def batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def extract_batch(
+    files: Sequence[str],
+    read: ReadSettings = ReadSettings(),
+    extract: ExtractSettings = ExtractSettings(),
+) -> BatchResult:
+    """Read, decode, extract and normalise the pages of ``files`` in a time-limited sandbox."""
+    result = BatchResult()
+    with Sandbox(partial(process_document, settings=extract), extract.timeout_s) as sandbox:
+        for file in files:
+            for item in read_file(Path(file), read.max_bytes):
+                result.read += 1
+                if isinstance(item, QuarantineRecord):
+                    result.failures.append(item)
+                    continue
+                try:
+                    result.documents.append(sandbox.run(item))
+                except StageError as error:
+                    result.failures.append(failure(item, error.stage, error.message))
+                except ItemTimeout as error:
+                    result.failures.append(failure(item, "extract", f"extraction timed out: {error}"))
+                except WorkerDied as error:
+                    result.failures.append(failure(item, "extract", str(error)))
+                except Exception as error:  # a bug or library failure on this page: quarantine it
+                    result.failures.append(
+                        failure(item, "extract", f"{type(error).__name__}: {error}")
+                    )
+            progress.advance("extract", 1, None)
+    return result
+
+
+def failure(raw: RawDocument, stage: str, error: str) -> QuarantineRecord:
+    return QuarantineRecord(
+        item_id=raw.doc_id,
+        source_uri=raw.source_uri,
+        raw_path=raw.raw_path,
+        raw_offset=raw.raw_offset,
+        stage=stage,
+        error=error,
+    )
+
+
+def drop_repeated(docs: Iterable[Document]) -> tuple[list[Document], int]:
+    """Keep one of each ``doc_id`` (the same source and bytes given twice); count the repeats."""
+    unique: dict[str, Document] = {}
+    total = 0
+    for doc in docs:
+        total += 1
+        unique.setdefault(doc.doc_id, doc)
+    return list(unique.values()), total - len(unique)
+
+
+def remove_site_boilerplate(
+    docs: Sequence[Document], settings: BoilerplateSettings = BoilerplateSettings()
+) -> tuple[list[Document], list[QuarantineRecord], int]:
+    """Strip lines learned as recurring boilerplate per site.
+
+    Returns the cleaned documents, those left empty (as quarantine records) and the number of
+    documents that lost at least one line.
+    """
+    recurring = learn_recurring_lines(docs, settings)
+    cleaned: list[Document] = []
+    emptied: list[QuarantineRecord] = []
+    changed = 0
+    for doc in docs:
+        lines = recurring.get(site_key(doc))
+        text = remove_recurring_lines(doc.text, lines) if lines else doc.text
+        if text == doc.text:
+            cleaned.append(doc)
+            continue
+        changed += 1
+        if not text:
+            emptied.append(QuarantineRecord(
+                item_id=doc.doc_id, source_uri=doc.source_uri, raw_path=doc.raw_path,
+                raw_offset=doc.raw_offset, stage="boilerplate",
+                error=f"{EMPTY_BODY}: every line recurs across the site's pages",
+            ))
+            continue
+        cleaned.append(replace(doc, text=text, content_hash=content_hash(text)))
+    return cleaned, emptied, changed
+
+
+def count_failures(failures: Iterable[QuarantineRecord]) -> dict[str, int]:
+    counts = Counter(record.stage for record in failures)
+    return dict(sorted(counts.items()))

@@ -1,0 +1,53 @@
+"""One raw page to one clean document: decode, extract, normalise. Pure; no Prefect here."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from dedup.shingles import content_hash
+from extractors import detect_language, extract_html, extract_text
+from pressroom.settings import ExtractSettings
+from repair import normalize_text
+from schemas import Document, RawDocument, StageError
+from sources.encoding import decode
+
+EMPTY_BODY = "no article text found"
+
+
+def process_document(raw: RawDocument, settings: ExtractSettings = ExtractSettings()) -> Document:
+    """Decode, extract and normalise one page; raise :class:`StageError` if nothing usable is left."""
+    text, encoding = decode(raw.content, raw.declared_charset)
+    if raw.media_type == "html":
+        extraction = extract_html(
+            text,
+            raw.url,
+            favor_precision=settings.favor_precision,
+            favor_recall=settings.favor_recall,
+        )
+    else:
+        extraction = extract_text(normalize_text(text))
+    body = normalize_text(extraction.text)
+    if not body:
+        raise StageError(
+            "extract",
+            f"{EMPTY_BODY} ({extraction.extractor} extractor returned an empty body)",
+        )
+    url = extraction.url or raw.url
+    return Document(
+        doc_id=raw.doc_id,
+        source_uri=raw.source_uri,
+        raw_path=raw.raw_path,
+        raw_offset=raw.raw_offset,
+        url=url,
+        title=normalize_text(extraction.title) if extraction.title else None,
+        published_at=extraction.published_at,
+        author=extraction.author,
+        site=extraction.site or (urlsplit(url).hostname if url else None),
+        language=detect_language(body) or extraction.language,
+        issuer=extraction.issuer,
+        release_status=extraction.release_status,
+        text=body,
+        content_hash=content_hash(body),
+        encoding=encoding,
+        extractor=extraction.extractor,
+    )

@@ -1,0 +1,36 @@
+"""The run summary: counts and timings as a manifest dict and as markdown for humans."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+
+def summary_markdown(manifest: dict) -> str:
+    """A markdown run summary (the Prefect artifact of an ingest run)."""
+    counts = manifest["counts"]
+    rows = [
+        ("files", counts["files"]),
+        ("read (pages and unreadable files)", counts["read"]),
+        ("extracted", counts["extracted"]),
+        ("empty (no article text)", counts["empty"]),
+        ("quarantined", counts["quarantined"]),
+        ("repeated inputs (same source and bytes)", counts["repeated"]),
+        ("site boilerplate lines removed from", counts["boilerplate_cleaned"]),
+        ("exact duplicates", counts["exact_duplicates"]),
+        ("near duplicates", counts["near_duplicates"]),
+        ("clusters", counts["clusters"]),
+        ("documents written", counts["written"]),
+        ("already in the dataset", counts["already_present"]),
+    ]
+    lines = [f"# pressroom ingest `{manifest['run_id']}`", "", "| | count |", "|---|---:|"]
+    lines += [f"| {label} | {value:,} |" for label, value in rows]
+    lines += ["", "## Cluster sizes", "", "| size | clusters |", "|---:|---:|"]
+    sizes = Counter({int(k): v for k, v in manifest["cluster_sizes"].items()})
+    lines += [f"| {size} | {sizes[size]:,} |" for size in sorted(sizes)]
+    if manifest["quarantined_by_stage"]:
+        lines += ["", "## Quarantined by stage", "", "| stage | items |", "|---|---:|"]
+        lines += [f"| {stage} | {n:,} |" for stage, n in manifest["quarantined_by_stage"].items()]
+    lines += ["", "## Timings", "", "| stage | seconds |", "|---|---:|"]
+    lines += [f"| {stage} | {secs:.2f} |" for stage, secs in manifest["timings_s"].items()]
+    lines += ["", f"Output: `{manifest['out']}`"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,96 @@
+"""Run a function on items in a child process, with a wall-clock limit per item.
+
+Extraction libraries can hang or crash on pathological HTML (timeouts exist only in
+trafilatura's CLI). A child that overruns its limit or dies is killed and replaced; the item
+fails with a clear reason and the next item goes on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+
+class ItemTimeout(Exception):
+    """The item did not finish within the time limit."""
+
+
+class WorkerDied(Exception):
+    """The child process died while working on the item (for example a crash in C code)."""
+
+
+def _serve(function: Callable[[Any], Any], connection: Connection) -> None:
+    while True:
+        try:
+            item = connection.recv()
+        except EOFError:
+            return
+        try:
+            connection.send((True, function(item)))
+        except Exception as error:  # reported to the parent, which decides what it means
+            connection.send((False, error))
+
+
+class Sandbox:
+    """A child process applying ``function``; use as a context manager."""
+
+    def __init__(self, function: Callable[[Any], Any], timeout_s: float):
+        self._function = function
+        self._timeout_s = timeout_s
+        self._context = mp.get_context("spawn")
+        self._process: mp.process.BaseProcess | None = None
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def run(self, item: Any) -> Any:
+        """``function(item)`` computed in the child; its exceptions are re-raised here."""
+        if self._process is None:
+            self._start()
+        assert self._connection is not None
+        try:
+            self._connection.send(item)
+            if not self._connection.poll(self._timeout_s):
+                self._kill()
+                raise ItemTimeout(f"took longer than the limit of {self._timeout_s:g} s")
+            ok, value = self._connection.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError) as error:
+            code = self._process.exitcode if self._process else None
+            self._kill()
+            raise WorkerDied(f"extraction process died (exit code {code})") from error
+        if not ok:
+            raise value
+        return value
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        if self._process is not None:
+            self._process.join(timeout=5)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
+        self._process = self._connection = None
+
+    def _start(self) -> None:
+        parent, child = self._context.Pipe()
+        self._process = self._context.Process(
+            target=_serve, args=(self._function, child), daemon=True
+        )
+        self._process.start()
+        child.close()
+        self._connection = parent
+
+    def _kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.join()
+        if self._connection is not None:
+            self._connection.close()
+        self._process = self._connection = None

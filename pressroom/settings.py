@@ -1,0 +1,66 @@
+"""Every tunable of a run, gathered in one place with its default.
+
+The defaults are the ones documented (and measured) in ``docs/defaults.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    """Limits applied while reading raw input."""
+
+    max_bytes: int = 20_000_000
+    """Raw pages larger than this (after decompression) are quarantined, not parsed."""
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    """Article extraction."""
+
+    timeout_s: float = 20.0
+    """Wall-clock limit for decoding + extracting + normalising one document."""
+    favor_precision: bool = False
+    favor_recall: bool = False
+
+
+@dataclass(frozen=True)
+class BoilerplateSettings:
+    """Lines learned as boilerplate because they recur across documents of one site."""
+
+    min_docs: int = 5
+    """A line must appear in at least this many distinct documents of the site..."""
+    min_share: float = 0.2
+    """...and in at least this share of the site's documents."""
+    max_words: int = 15
+    """Longer lines are never treated as boilerplate (they are content, even when copied)."""
+
+
+@dataclass(frozen=True)
+class DedupSettings:
+    """Exact and near-duplicate detection (see docs/defaults.md for the measurements)."""
+
+    threshold: float = 0.5
+    """Estimated Jaccard similarity of word shingles at which two documents are near-duplicates."""
+    shingle_size: int = 3
+    """Words per shingle."""
+    num_perm: int = 128
+    """MinHash permutations."""
+    seed: int = 1
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Everything an ingest run can be told; the Prefect flow's parameters map onto this."""
+
+    read: ReadSettings = field(default_factory=ReadSettings)
+    extract: ExtractSettings = field(default_factory=ExtractSettings)
+    boilerplate: BoilerplateSettings = field(default_factory=BoilerplateSettings)
+    dedup: DedupSettings = field(default_factory=DedupSettings)
+    batch_size: int = 200
+    """Input files per extraction task: large enough that Prefect's per-task overhead is negligible."""
+
+    def as_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,107 @@
+"""Records passed between stages. Field names match the Parquet columns in ``schemas.tables``."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+
+def stable_id(*parts: str) -> str:
+    """A short, stable hex id for the given parts."""
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """Bytes of one page as read from disk, a WARC record or the web, with where they came from."""
+
+    source_uri: str
+    """The path or URL the page came from (for WARC records, the record's target URI)."""
+    content: bytes
+    media_type: str
+    """``"html"`` or ``"text"``."""
+    raw_path: str
+    """The file the raw bytes can be re-read from."""
+    raw_offset: int | None = None
+    """Byte offset of the record inside ``raw_path`` (WARC), else None."""
+    url: str | None = None
+    declared_charset: str | None = None
+
+    @property
+    def doc_id(self) -> str:
+        """Stable for the same source and the same raw bytes."""
+        return stable_id(self.source_uri, hashlib.sha256(self.content).hexdigest())
+
+
+@dataclass
+class Extraction:
+    """What an extractor found in one page: the body and the metadata it could read."""
+
+    text: str
+    extractor: str
+    title: str | None = None
+    published_at: datetime | None = None
+    author: str | None = None
+    site: str | None = None
+    url: str | None = None
+    language: str | None = None
+    issuer: str | None = None
+    release_status: str | None = None
+
+
+@dataclass
+class Document:
+    """One output row of ``OUT/documents``; dedup and run fields are filled in by later stages."""
+
+    doc_id: str
+    source_uri: str
+    raw_path: str
+    raw_offset: int | None
+    url: str | None
+    title: str | None
+    published_at: datetime | None
+    author: str | None
+    site: str | None
+    language: str | None
+    issuer: str | None
+    release_status: str | None
+    text: str
+    content_hash: str
+    encoding: str | None
+    extractor: str
+    cluster_id: str = ""
+    is_canonical: bool = True
+    duplicate_of: str | None = None
+    dup_kind: str | None = None
+    similarity: float | None = None
+    run_id: str = ""
+    ingested_at: datetime | None = None
+    schema_version: str = ""
+
+
+@dataclass
+class QuarantineRecord:
+    """An input that failed, with the stage and a specific reason; one row of ``OUT/quarantine``."""
+
+    item_id: str
+    source_uri: str
+    raw_path: str
+    raw_offset: int | None
+    stage: str
+    error: str
+    run_id: str = ""
+    quarantined_at: datetime | None = None
+    schema_version: str = ""
+
+
+class StageError(Exception):
+    """A document failed at ``stage`` for the reason given; it goes to quarantine."""
+
+    def __init__(self, stage: str, message: str):
+        super().__init__(stage, message)
+        self.stage = stage
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.message}"

@@ -1,0 +1,58 @@
+"""Parquet schemas of the output tables (``OUT/documents``, ``OUT/quarantine``).
+
+Changes are additive only: new nullable columns may be appended and ``SCHEMA_VERSION``'s minor
+number is raised; renaming, retyping or removing a column raises the major number.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1.0"
+
+_META = {b"pressroom.schema_version": SCHEMA_VERSION.encode()}
+
+DOCUMENTS = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("raw_path", pa.string(), nullable=False),
+        pa.field("raw_offset", pa.int64()),
+        pa.field("url", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("published_at", pa.timestamp("us")),
+        pa.field("author", pa.string()),
+        pa.field("site", pa.string()),
+        pa.field("language", pa.string()),
+        pa.field("issuer", pa.string()),
+        pa.field("release_status", pa.string()),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("content_hash", pa.string(), nullable=False),
+        pa.field("encoding", pa.string()),
+        pa.field("extractor", pa.string(), nullable=False),
+        pa.field("cluster_id", pa.string(), nullable=False),
+        pa.field("is_canonical", pa.bool_(), nullable=False),
+        pa.field("duplicate_of", pa.string()),
+        pa.field("dup_kind", pa.string()),
+        pa.field("similarity", pa.float32()),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("schema_version", pa.string(), nullable=False),
+    ],
+    metadata=_META,
+)
+
+QUARANTINE = pa.schema(
+    [
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("raw_path", pa.string(), nullable=False),
+        pa.field("raw_offset", pa.int64()),
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("error", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("quarantined_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("schema_version", pa.string(), nullable=False),
+    ],
+    metadata=_META,
+)

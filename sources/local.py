@@ -1,0 +1,163 @@
+"""Read raw pages from local files: HTML, scraped plain text and WARC, each optionally gzipped.
+
+Readers yield :class:`RawDocument` for every page and :class:`QuarantineRecord` for every input
+that cannot be read, so that nothing given to a run silently disappears.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from schemas import QuarantineRecord, RawDocument
+from schemas.records import stable_id
+
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+TEXT_SUFFIXES = (".txt",)
+WARC_SUFFIXES = (".warc",)
+SUPPORTED_SUFFIXES = tuple(
+    s + gz for s in HTML_SUFFIXES + TEXT_SUFFIXES + WARC_SUFFIXES for gz in ("", ".gz")
+)
+_HTML_MEDIA_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Every file named by ``paths``, folders walked recursively, in a stable (sorted) order.
+
+    Paths are made absolute, so that ``source_uri`` names the file wherever the run started.
+    Hidden files and folders (names starting with ".") inside a folder are skipped.
+    """
+    for path in (Path(p).resolve() for p in paths):
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path).parts
+                if child.is_file() and not any(part.startswith(".") for part in relative):
+                    yield child
+        else:
+            yield path
+
+
+def read_file(path: Path, max_bytes: int) -> Iterator[RawDocument | QuarantineRecord]:
+    """Yield the page(s) in one file, or one quarantine record saying why it cannot be read."""
+    name = path.name.lower()
+    base = name.removesuffix(".gz")
+    if not name.endswith(SUPPORTED_SUFFIXES):
+        yield _failure(path, f"unsupported file type {path.suffix!r} (expected one of: "
+                       f"{', '.join(SUPPORTED_SUFFIXES)})")
+        return
+    if base.endswith(WARC_SUFFIXES):
+        yield from _read_warc(path)
+        return
+    try:
+        content = _read_bytes(path, max_bytes)
+    except _ReadError as error:
+        yield _failure(path, str(error))
+        return
+    media_type = "html" if base.endswith(HTML_SUFFIXES) or _looks_like_html(content) else "text"
+    yield RawDocument(
+        source_uri=str(path), content=content, media_type=media_type, raw_path=str(path)
+    )
+
+
+class _ReadError(Exception):
+    pass
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, gunzipped if needed, refusing empty, oversized and corrupt input."""
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise _ReadError(f"cannot open file: {error.strerror or error}") from error
+    if size == 0:
+        raise _ReadError("empty file (0 bytes)")
+    is_gzip = path.name.lower().endswith(".gz")
+    if not is_gzip and size > max_bytes:
+        raise _ReadError(f"file too large: {size:,} bytes exceeds the limit of {max_bytes:,}")
+    try:
+        if is_gzip:
+            with gzip.open(path, "rb") as stream:
+                content = stream.read(max_bytes + 1)
+            if len(content) > max_bytes:
+                raise _ReadError(
+                    f"file too large: decompresses to more than the limit of {max_bytes:,} bytes"
+                )
+        else:
+            content = path.read_bytes()
+    except EOFError as error:
+        raise _ReadError(f"truncated gzip stream: {error}") from error
+    except gzip.BadGzipFile as error:
+        raise _ReadError(f"not a valid gzip file: {error}") from error
+    except zlib.error as error:
+        raise _ReadError(f"corrupt gzip data: {error}") from error
+    except OSError as error:
+        raise _ReadError(f"cannot read file: {error.strerror or error}") from error
+    if not content.strip():
+        raise _ReadError("empty file (no content after decompression)" if is_gzip
+                         else "empty file (whitespace only)")
+    return content
+
+
+def _looks_like_html(content: bytes) -> bool:
+    head = content[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<body" in head
+
+
+def _read_warc(path: Path) -> Iterator[RawDocument | QuarantineRecord]:
+    """One document per HTML (or plain-text) response record; other records are skipped."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    offset = 0
+    try:
+        with path.open("rb") as stream:
+            records = ArchiveIterator(stream)
+            for record in records:
+                offset = records.get_record_offset()
+                if record.rec_type != "response" or record.http_headers is None:
+                    continue
+                content_type = (record.http_headers.get_header("Content-Type") or "").lower()
+                media = content_type.split(";")[0].strip()
+                if media not in (*_HTML_MEDIA_TYPES, "text/plain"):
+                    continue
+                uri = record.rec_headers.get_header("WARC-Target-URI") or f"{path}#{offset}"
+                content = record.content_stream().read()
+                charset = _charset_of(content_type)
+                if not content.strip():
+                    yield _failure(path, "empty HTTP response body", uri=uri, offset=offset)
+                    continue
+                yield RawDocument(
+                    source_uri=uri,
+                    content=content,
+                    media_type="text" if media == "text/plain" else "html",
+                    raw_path=str(path),
+                    raw_offset=offset,
+                    url=uri,
+                    declared_charset=charset,
+                )
+    except (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError) as error:
+        yield _failure(path, f"corrupt WARC archive after offset {offset}: {error}", offset=offset)
+
+
+def _charset_of(content_type: str) -> str | None:
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip() == "charset" and value.strip():
+            return value.strip().strip("\"'")
+    return None
+
+
+def _failure(
+    path: Path, error: str, *, uri: str | None = None, offset: int | None = None
+) -> QuarantineRecord:
+    source_uri = uri or str(path)
+    return QuarantineRecord(
+        item_id=stable_id(source_uri, str(offset), error),
+        source_uri=source_uri,
+        raw_path=str(path),
+        raw_offset=offset,
+        stage="read",
+        error=error,
+    )
