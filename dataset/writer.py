@@ -67,8 +67,12 @@ def write_documents(
     folder = out / "documents"
     seen = existing_ids(folder, "doc_id")
     rows = [
-        {**asdict(doc), "run_id": run_id, "ingested_at": ingested_at,
-         "schema_version": SCHEMA_VERSION}
+        {
+            **asdict(doc),
+            "run_id": run_id,
+            "ingested_at": ingested_at,
+            "schema_version": SCHEMA_VERSION,
+        }
         for doc in docs
         if doc.doc_id not in seen
     ]
@@ -82,8 +86,12 @@ def write_quarantine(
     folder = out / "quarantine"
     seen = existing_ids(folder, "item_id")
     rows = [
-        {**asdict(record), "run_id": run_id, "quarantined_at": quarantined_at,
-         "schema_version": SCHEMA_VERSION}
+        {
+            **asdict(record),
+            "run_id": run_id,
+            "quarantined_at": quarantined_at,
+            "schema_version": SCHEMA_VERSION,
+        }
         for record in records
         if record.item_id not in seen
     ]

@@ -55,7 +55,8 @@ def canonical_order(doc: Document) -> tuple:
 
 
 def deduplicate(docs: list[Document], settings: DedupSettings = DedupSettings()) -> DedupStats:
-    """Assign ``cluster_id``, ``is_canonical``, ``duplicate_of``, ``dup_kind`` and ``similarity``."""
+    """Set each document's cluster fields: ``cluster_id``, ``is_canonical``, ``duplicate_of``,
+    ``dup_kind`` and ``similarity``."""
     by_hash: dict[str, list[Document]] = defaultdict(list)
     for doc in docs:
         by_hash[doc.content_hash].append(doc)
@@ -85,6 +86,10 @@ def deduplicate(docs: list[Document], settings: DedupSettings = DedupSettings())
                 stats.exact_duplicates += 1
             else:
                 similarity = minhashes[doc.content_hash].jaccard(minhashes[canonical.content_hash])
-                doc.duplicate_of, doc.dup_kind, doc.similarity = canonical.doc_id, "near", similarity
+                doc.duplicate_of, doc.dup_kind, doc.similarity = (
+                    canonical.doc_id,
+                    "near",
+                    similarity,
+                )
                 stats.near_duplicates += 1
     return stats

@@ -28,8 +28,7 @@ def similar_pairs(
     minhashes: Mapping[str, MinHash], settings: DedupSettings
 ) -> list[tuple[str, str, float]]:
     """Pairs ``(a, b, jaccard)`` with ``a < b`` whose estimated Jaccard reaches the threshold."""
-    lsh = MinHashLSH(threshold=settings.threshold, num_perm=settings.num_perm,
-                     weights=LSH_WEIGHTS)
+    lsh = MinHashLSH(threshold=settings.threshold, num_perm=settings.num_perm, weights=LSH_WEIGHTS)
     for key in sorted(minhashes):
         lsh.insert(key, minhashes[key])
     pairs = []

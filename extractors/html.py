@@ -8,7 +8,7 @@ from extractors.patterns import is_boilerplate
 from schemas import Extraction
 from schemas.records import StageError
 
-_DROP_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
+_DROP_TAGS = ("head", "title", "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
               "iframe", "svg", "button", "select")
 _BLOCK_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre", "td", "dd")
 

@@ -35,8 +35,11 @@ def learn_recurring_lines(
             continue
         contents[site].add(doc.content_hash)
         line_counts[site].update(
-            {_key(line) for line in doc.text.splitlines()
-             if line.strip() and len(line.split()) <= settings.max_words}
+            {
+                _key(line)
+                for line in doc.text.splitlines()
+                if line.strip() and len(line.split()) <= settings.max_words
+            }
         )
     recurring: dict[str, set[str]] = {}
     for site, counts in line_counts.items():

@@ -17,7 +17,17 @@ _MAX_TITLE_WORDS = 60
 _HEADER_SCAN_LINES = 8
 _MAX_HEADER_LINE_WORDS = 12
 _CRUMB = re.compile(r"^\d{1,2}[.)]\s+\S(?:\S*\s?){0,5}$")
-_HOME_WORDS = {"home", "homepage", "main", "accueil", "startseite", "inicio", "главная", "홈", "首页"}
+_HOME_WORDS = {
+    "home",
+    "homepage",
+    "main",
+    "accueil",
+    "startseite",
+    "inicio",
+    "главная",
+    "홈",
+    "首页",
+}
 _END_MARKER = re.compile(r"\s*(?:/end/|-end-|###|-30-)\s*$", re.IGNORECASE)
 
 
@@ -132,7 +142,9 @@ def _parse_header(lines: list[str], start: int, extraction: Extraction) -> int:
         if len(line.split()) > _MAX_HEADER_LINE_WORDS or line.endswith((".", ",", ":", ";")):
             break
         candidates.append((index, "issuer"))
-    issuers = [strip_bullet(lines[i]) for i, kind in candidates if kind == "issuer" and i < header_end]
+    issuers = [
+        strip_bullet(lines[i]) for i, kind in candidates if kind == "issuer" and i < header_end
+    ]
     if header_end > start:
         extraction.issuer = "; ".join(issuers) or None
     return header_end

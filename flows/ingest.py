@@ -59,9 +59,12 @@ def write(out: Path, docs: list[Document], failures: list[QuarantineRecord], run
     now = datetime.now(UTC)
     docs_path, written = write_documents(out, docs, run_id, now)
     quarantine_path, quarantined = write_quarantine(out, failures, run_id, now)
-    return {"documents": str(docs_path) if docs_path else None, "documents_written": written,
-            "quarantine": str(quarantine_path) if quarantine_path else None,
-            "quarantine_written": quarantined}
+    return {
+        "documents": str(docs_path) if docs_path else None,
+        "documents_written": written,
+        "quarantine": str(quarantine_path) if quarantine_path else None,
+        "quarantine_written": quarantined,
+    }
 
 
 def new_run_id() -> str:
@@ -89,8 +92,9 @@ def ingest(
         read=ReadSettings(max_bytes=max_bytes),
         extract=ExtractSettings(timeout_s=extract_timeout_s),
         boilerplate=BoilerplateSettings(min_docs=boilerplate_min_docs),
-        dedup=DedupSettings(threshold=dedup_threshold, shingle_size=shingle_size,
-                            num_perm=num_perm),
+        dedup=DedupSettings(
+            threshold=dedup_threshold, shingle_size=shingle_size, num_perm=num_perm
+        ),
         batch_size=batch_size,
     )
     run_id, out_dir, timings = new_run_id(), Path(out), {}
@@ -150,13 +154,18 @@ def ingest(
     }
     write_manifest(out_dir, manifest)
     create_markdown_artifact(
-        key="ingest-summary", markdown=summary_markdown(manifest),
+        key="ingest-summary",
+        markdown=summary_markdown(manifest),
         description=f"pressroom ingest {run_id}",
     )
     logger.info(
         "run %s: %d documents (%d written), %d quarantined, %d exact + %d near duplicates",
-        run_id, len(docs), written["documents_written"], len(failures),
-        stats.exact_duplicates, stats.near_duplicates,
+        run_id,
+        len(docs),
+        written["documents_written"],
+        len(failures),
+        stats.exact_duplicates,
+        stats.near_duplicates,
     )
     return manifest
 

@@ -10,8 +10,13 @@ from typing import Annotated
 
 import typer
 
-from pressroom.settings import BoilerplateSettings, DedupSettings, ExtractSettings, IngestSettings
-from pressroom.settings import ReadSettings
+from pressroom.settings import (
+    BoilerplateSettings,
+    DedupSettings,
+    ExtractSettings,
+    IngestSettings,
+    ReadSettings,
+)
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
@@ -25,28 +30,44 @@ app = typer.Typer(
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(
-        help="Files or folders (searched recursively) of .html/.htm/.txt/.warc, optionally .gz.",
-        exists=True, show_default=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of the dataset.",
-                                      file_okay=False)] = Path("out"),
-    batch_size: Annotated[int, typer.Option(
-        min=1, help="Input files per extraction task.")] = IngestSettings.batch_size,
-    extract_timeout: Annotated[float, typer.Option(
-        min=0.1, help="Seconds allowed to extract one document.")] = ExtractSettings.timeout_s,
-    max_bytes: Annotated[int, typer.Option(
-        min=1, help="Larger pages are quarantined.")] = ReadSettings.max_bytes,
-    threshold: Annotated[float, typer.Option(
-        min=0.0, max=1.0, help="Near-duplicate Jaccard threshold.")] = DedupSettings.threshold,
-    shingle_size: Annotated[int, typer.Option(
-        min=1, help="Words per shingle for near-duplicate detection.")] = DedupSettings.shingle_size,
-    num_perm: Annotated[int, typer.Option(
-        min=16, help="MinHash permutations.")] = DedupSettings.num_perm,
-    boilerplate_min_docs: Annotated[int, typer.Option(
-        min=2, help="Documents of one site a line must recur in to count as boilerplate.")
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files or folders (searched recursively): .html/.htm/.txt/.warc, optionally .gz.",
+            exists=True,
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder of the dataset.", file_okay=False)
+    ] = Path("out"),
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Input files per extraction task.")
+    ] = IngestSettings.batch_size,
+    extract_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds allowed to extract one document.")
+    ] = ExtractSettings.timeout_s,
+    max_bytes: Annotated[
+        int, typer.Option(min=1, help="Larger pages are quarantined.")
+    ] = ReadSettings.max_bytes,
+    threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Near-duplicate Jaccard threshold.")
+    ] = DedupSettings.threshold,
+    shingle_size: Annotated[
+        int, typer.Option(min=1, help="Words per shingle for near-duplicate detection.")
+    ] = DedupSettings.shingle_size,
+    num_perm: Annotated[
+        int, typer.Option(min=16, help="MinHash permutations.")
+    ] = DedupSettings.num_perm,
+    boilerplate_min_docs: Annotated[
+        int,
+        typer.Option(
+            min=2, help="Documents of one site a line must recur in to count as boilerplate."
+        ),
     ] = BoilerplateSettings.min_docs,
-    progress_bar: Annotated[bool, typer.Option(
-        "--progress/--no-progress", help="Show a progress display.")] = True,
+    progress_bar: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress display.")
+    ] = True,
 ) -> None:
     """Ingest pages into a deduplicated Parquet dataset (a Prefect flow, ephemeral local mode)."""
     from flows.ingest import run_ingest
@@ -54,10 +75,15 @@ def ingest(
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise typer.BadParameter(f"cannot create {out}: {error.strerror}", param_hint="--out")
+        message = f"cannot create {out}: {error.strerror}"
+        raise typer.BadParameter(message, param_hint="--out") from error
     parameters = dict(
-        batch_size=batch_size, extract_timeout_s=extract_timeout, max_bytes=max_bytes,
-        dedup_threshold=threshold, shingle_size=shingle_size, num_perm=num_perm,
+        batch_size=batch_size,
+        extract_timeout_s=extract_timeout,
+        max_bytes=max_bytes,
+        dedup_threshold=threshold,
+        shingle_size=shingle_size,
+        num_perm=num_perm,
         boilerplate_min_docs=boilerplate_min_docs,
     )
     with _progress_display(enabled=progress_bar):
@@ -72,8 +98,12 @@ def ingest(
 
 @app.command()
 def extract(
-    file: Annotated[Path, typer.Argument(
-        help="One .html/.htm/.txt file (optionally .gz).", exists=True, dir_okay=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="One .html/.htm/.txt file (optionally .gz).", exists=True, dir_okay=False
+        ),
+    ],
 ) -> None:
     """Print one document's extraction (metadata and clean text) as JSON."""
     from pressroom.process import process_document
@@ -92,9 +122,21 @@ def extract(
     except StageError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
-    fields = {k: v for k, v in vars(doc).items() if k not in
-              ("cluster_id", "is_canonical", "duplicate_of", "dup_kind", "similarity", "run_id",
-               "ingested_at", "schema_version")}
+    fields = {
+        k: v
+        for k, v in vars(doc).items()
+        if k
+        not in (
+            "cluster_id",
+            "is_canonical",
+            "duplicate_of",
+            "dup_kind",
+            "similarity",
+            "run_id",
+            "ingested_at",
+            "schema_version",
+        )
+    }
     json.dump(fields, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
 
@@ -112,8 +154,13 @@ class _progress_display:
 
         from pressroom import progress
 
-        self._bar = Progress("[progress.description]{task.description}", BarColumn(),
-                             MofNCompleteColumn(), TimeElapsedColumn(), transient=False)
+        self._bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            transient=False,
+        )
         self._tasks: dict[str, int] = {}
         self._bar.start()
 

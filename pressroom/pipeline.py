@@ -14,7 +14,7 @@ from pathlib import Path
 from dedup.shingles import content_hash
 from extractors.recurring import learn_recurring_lines, remove_recurring_lines, site_key
 from pressroom import progress
-from pressroom.process import EMPTY_BODY, process_document
+from pressroom.process import EMPTY_BODY, process_document, warm_up
 from pressroom.sandbox import ItemTimeout, Sandbox, WorkerDied
 from pressroom.settings import BoilerplateSettings, ExtractSettings, ReadSettings
 from schemas import Document, QuarantineRecord, RawDocument, StageError
@@ -48,7 +48,8 @@ def extract_batch(
 ) -> BatchResult:
     """Read, decode, extract and normalise the pages of ``files`` in a time-limited sandbox."""
     result = BatchResult()
-    with Sandbox(partial(process_document, settings=extract), extract.timeout_s) as sandbox:
+    sandbox = Sandbox(partial(process_document, settings=extract), extract.timeout_s, warm_up)
+    with sandbox:
         for file in files:
             for item in read_file(Path(file), read.max_bytes):
                 result.read += 1
@@ -60,7 +61,9 @@ def extract_batch(
                 except StageError as error:
                     result.failures.append(failure(item, error.stage, error.message))
                 except ItemTimeout as error:
-                    result.failures.append(failure(item, "extract", f"extraction timed out: {error}"))
+                    result.failures.append(
+                        failure(item, "extract", f"extraction timed out: {error}")
+                    )
                 except WorkerDied as error:
                     result.failures.append(failure(item, "extract", str(error)))
                 except Exception as error:  # a bug or library failure on this page: quarantine it
@@ -112,11 +115,16 @@ def remove_site_boilerplate(
             continue
         changed += 1
         if not text:
-            emptied.append(QuarantineRecord(
-                item_id=doc.doc_id, source_uri=doc.source_uri, raw_path=doc.raw_path,
-                raw_offset=doc.raw_offset, stage="boilerplate",
-                error=f"{EMPTY_BODY}: every line recurs across the site's pages",
-            ))
+            emptied.append(
+                QuarantineRecord(
+                    item_id=doc.doc_id,
+                    source_uri=doc.source_uri,
+                    raw_path=doc.raw_path,
+                    raw_offset=doc.raw_offset,
+                    stage="boilerplate",
+                    error=f"{EMPTY_BODY}: every line recurs across the site's pages",
+                )
+            )
             continue
         cleaned.append(replace(doc, text=text, content_hash=content_hash(text)))
     return cleaned, emptied, changed

@@ -14,8 +14,20 @@ from sources.encoding import decode
 EMPTY_BODY = "no article text found"
 
 
+def as_paragraphs(text: str) -> str:
+    """HTML extractors give one paragraph per line; separate paragraphs by a blank line."""
+    return "\n\n".join(line for line in text.splitlines() if line.strip())
+
+
+def warm_up() -> None:
+    """Import the extraction libraries and load the language model ahead of the first page."""
+    import trafilatura  # noqa: F401
+
+    detect_language("Warm-up text long enough to load the language identification model.")
+
+
 def process_document(raw: RawDocument, settings: ExtractSettings = ExtractSettings()) -> Document:
-    """Decode, extract and normalise one page; raise :class:`StageError` if nothing usable is left."""
+    """Decode, extract and normalise one page; raise :class:`StageError` if nothing is left."""
     text, encoding = decode(raw.content, raw.declared_charset)
     if raw.media_type == "html":
         extraction = extract_html(
@@ -26,7 +38,9 @@ def process_document(raw: RawDocument, settings: ExtractSettings = ExtractSettin
         )
     else:
         extraction = extract_text(normalize_text(text))
-    body = normalize_text(extraction.text)
+    body = normalize_text(
+        as_paragraphs(extraction.text) if raw.media_type == "html" else extraction.text
+    )
     if not body:
         raise StageError(
             "extract",

@@ -21,7 +21,15 @@ class WorkerDied(Exception):
     """The child process died while working on the item (for example a crash in C code)."""
 
 
-def _serve(function: Callable[[Any], Any], connection: Connection) -> None:
+_START_TIMEOUT_S = 120.0
+
+
+def _serve(
+    function: Callable[[Any], Any], warm_up: Callable[[], None] | None, connection: Connection
+) -> None:
+    if warm_up is not None:
+        warm_up()
+    connection.send("ready")
     while True:
         try:
             item = connection.recv()
@@ -34,10 +42,20 @@ def _serve(function: Callable[[Any], Any], connection: Connection) -> None:
 
 
 class Sandbox:
-    """A child process applying ``function``; use as a context manager."""
+    """A child process applying ``function``; use as a context manager.
 
-    def __init__(self, function: Callable[[Any], Any], timeout_s: float):
+    ``warm_up`` runs once in each new child before the clock starts (imports, model loading), so
+    that the time limit measures the work on the item alone.
+    """
+
+    def __init__(
+        self,
+        function: Callable[[Any], Any],
+        timeout_s: float,
+        warm_up: Callable[[], None] | None = None,
+    ):
         self._function = function
+        self._warm_up = warm_up
         self._timeout_s = timeout_s
         self._context = mp.get_context("spawn")
         self._process: mp.process.BaseProcess | None = None
@@ -81,11 +99,14 @@ class Sandbox:
     def _start(self) -> None:
         parent, child = self._context.Pipe()
         self._process = self._context.Process(
-            target=_serve, args=(self._function, child), daemon=True
+            target=_serve, args=(self._function, self._warm_up, child), daemon=True
         )
         self._process.start()
         child.close()
         self._connection = parent
+        if not parent.poll(_START_TIMEOUT_S) or parent.recv() != "ready":
+            self._kill()
+            raise WorkerDied(f"extraction process did not start within {_START_TIMEOUT_S:g} s")
 
     def _kill(self) -> None:
         if self._process is not None:

@@ -60,7 +60,7 @@ class IngestSettings:
     boilerplate: BoilerplateSettings = field(default_factory=BoilerplateSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
     batch_size: int = 200
-    """Input files per extraction task: large enough that Prefect's per-task overhead is negligible."""
+    """Input files per extraction task: enough that Prefect's per-task overhead is negligible."""
 
     def as_dict(self) -> dict:
         return asdict(self)

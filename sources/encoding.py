@@ -28,7 +28,9 @@ _MAGIC = {
 }
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
-_CONTROL = bytes(range(0, 9)) + b"\x0b\x0e\x0f" + bytes(range(0x10, 0x1B)) + bytes(range(0x1C, 0x20))
+_CONTROL = (
+    bytes(range(0, 9)) + b"\x0b\x0e\x0f" + bytes(range(0x10, 0x1B)) + bytes(range(0x1C, 0x20))
+)
 _MAX_CHAOS = 0.25
 
 
@@ -69,8 +71,9 @@ def _refuse_binary(content: bytes) -> None:
     if b"\x00" in sample or control > len(sample) * 0.05:
         share = control / max(len(sample), 1)
         raise StageError(
-            "decode", f"binary content, not a text page ({share:.0%} control bytes in the first "
-            f"{len(sample):,} bytes)"
+            "decode",
+            f"binary content, not a text page ({share:.0%} control bytes in the first "
+            f"{len(sample):,} bytes)",
         )
 
 

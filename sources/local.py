@@ -44,8 +44,11 @@ def read_file(path: Path, max_bytes: int) -> Iterator[RawDocument | QuarantineRe
     name = path.name.lower()
     base = name.removesuffix(".gz")
     if not name.endswith(SUPPORTED_SUFFIXES):
-        yield _failure(path, f"unsupported file type {path.suffix!r} (expected one of: "
-                       f"{', '.join(SUPPORTED_SUFFIXES)})")
+        yield _failure(
+            path,
+            f"unsupported file type {path.suffix!r} (expected one of: "
+            f"{', '.join(SUPPORTED_SUFFIXES)})",
+        )
         return
     if base.endswith(WARC_SUFFIXES):
         yield from _read_warc(path)
@@ -79,7 +82,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         if is_gzip:
             with gzip.open(path, "rb") as stream:
-                content = stream.read(max_bytes + 1)
+                content = _read_limited(stream, max_bytes + 1)
             if len(content) > max_bytes:
                 raise _ReadError(
                     f"file too large: decompresses to more than the limit of {max_bytes:,} bytes"
@@ -95,9 +98,24 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     except OSError as error:
         raise _ReadError(f"cannot read file: {error.strerror or error}") from error
     if not content.strip():
-        raise _ReadError("empty file (no content after decompression)" if is_gzip
-                         else "empty file (whitespace only)")
+        raise _ReadError(
+            "empty file (no content after decompression)"
+            if is_gzip
+            else "empty file (whitespace only)"
+        )
     return content
+
+
+def _read_limited(stream: gzip.GzipFile, limit: int) -> bytes:
+    """Up to ``limit`` bytes, reading until the end of the stream (so truncation is noticed)."""
+    chunks, size = [], 0
+    while size < limit:
+        chunk = stream.read(min(1 << 20, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _looks_like_html(content: bytes) -> bool:
@@ -108,22 +126,21 @@ def _looks_like_html(content: bytes) -> bool:
 def _read_warc(path: Path) -> Iterator[RawDocument | QuarantineRecord]:
     """One document per HTML (or plain-text) response record; other records are skipped."""
     from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
 
     offset = 0
     try:
         with path.open("rb") as stream:
             records = ArchiveIterator(stream)
             for record in records:
-                offset = records.get_record_offset()
                 if record.rec_type != "response" or record.http_headers is None:
                     continue
                 content_type = (record.http_headers.get_header("Content-Type") or "").lower()
                 media = content_type.split(";")[0].strip()
                 if media not in (*_HTML_MEDIA_TYPES, "text/plain"):
                     continue
-                uri = record.rec_headers.get_header("WARC-Target-URI") or f"{path}#{offset}"
                 content = record.content_stream().read()
+                offset = records.get_record_offset()  # reads to the record's end: content first
+                uri = record.rec_headers.get_header("WARC-Target-URI") or f"{path}#{offset}"
                 charset = _charset_of(content_type)
                 if not content.strip():
                     yield _failure(path, "empty HTTP response body", uri=uri, offset=offset)
@@ -137,8 +154,12 @@ def _read_warc(path: Path) -> Iterator[RawDocument | QuarantineRecord]:
                     url=uri,
                     declared_charset=charset,
                 )
-    except (ArchiveLoadFailed, EOFError, OSError, zlib.error, ValueError) as error:
-        yield _failure(path, f"corrupt WARC archive after offset {offset}: {error}", offset=offset)
+    except Exception as error:  # warcio raises many types on damaged archives
+        yield _failure(
+            path,
+            f"corrupt WARC archive after offset {offset}: {type(error).__name__}: {error}",
+            offset=offset,
+        )
 
 
 def _charset_of(content_type: str) -> str | None:

@@ -1,0 +1,1027 @@
+"""Near-duplicate benchmark: pairwise precision and recall of pressroom's deduplication.
+
+Run from the repository root (about two minutes for the evaluation, a few more for the sweep)::
+
+    .venv/bin/python benchmarks/near_duplicates.py
+    .venv/bin/python benchmarks/near_duplicates.py --no-sweep --sources 100   # quicker look
+
+The labelled set is built at run time from the dev corpus (``../shared/dev-corpus/extraction``
+next to the repository; nothing from it is stored here), deterministically for a given ``--seed``:
+
+1. Every corpus page is read and extracted with the production code (``sources.read_file`` and
+   ``process_document``). Pages that largely copy another corpus page (e.g. an archive.org
+   capture of the same article) are kept once, so the corpus itself holds no unlabelled pairs.
+2. ``--sources`` articles (at least 5 paragraphs and 150 words) get variants (``VARIANT_KINDS``),
+   each made into HTML bytes and run through ``process_document`` again, so that differences in
+   decoding and extraction count, not only edits of the text.
+3. A source article and its variants form a group; every other corpus page is a group of one
+   (a distractor). True pairs: every pair inside a group. Predicted pairs: every pair of
+   documents sharing a ``cluster_id`` after ``dedup.deduplicate``.
+4. As in ``flows/ingest.py``, repeated inputs are dropped and recurring site boilerplate is
+   removed before deduplication.
+
+Hard negatives come from real pages of one site, from articles placed into the same real or
+synthetic template, and from articles on similar subjects (TF-IDF cosine of their words); false
+positives are broken down by these categories.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import math
+import os
+import random
+import re
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import date, timedelta
+from itertools import combinations
+from multiprocessing import Pool
+from pathlib import Path
+from unittest import mock
+from urllib.parse import urlsplit
+
+import ftfy.bad_codecs  # noqa: F401  (registers the "sloppy-windows-1252" codec)
+import lxml.html
+import numpy as np
+from lxml import etree
+from scipy import sparse
+
+import dedup.clusters
+import dedup.minhash
+from dedup import deduplicate
+from dedup.minhash import signatures
+from dedup.shingles import hashing_view, shingles
+from extractors.recurring import site_key
+from pressroom.pipeline import drop_repeated, remove_site_boilerplate
+from pressroom.process import process_document, warm_up
+from pressroom.settings import DedupSettings
+from schemas import Document, RawDocument, StageError
+from sources import read_file
+from sources.encoding import decode
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "dev-corpus" / "extraction"
+
+TARGET_PRECISION = 0.99
+TARGET_RECALL = 0.95
+
+VARIANT_KINDS = (
+    "template",  # the article in a synthetic site template (another site's furniture)
+    "real_template",  # the article placed into another corpus page's real template
+    "paragraph_added",  # one paragraph from another article inserted
+    "paragraph_removed",  # one paragraph dropped
+    "truncated",  # cut at the paragraph boundary nearest TRUNCATE_SHARE of the words
+    "cp1252",  # the original page saved as windows-1252 bytes, charset declared
+    "latin1_undeclared",  # saved as ISO-8859-1 bytes, charset declaration removed
+    "mojibake",  # the page's UTF-8 read as windows-1252 and saved again as UTF-8
+)
+SYNTHETIC_KINDS = ("template", "paragraph_added", "paragraph_removed", "truncated")
+"""Kinds rendered into a synthetic template; each goes to a different template per source."""
+
+MIN_PARAGRAPHS = 5
+MIN_WORDS = 150
+"""Sources must be article-sized: a press release rarely has fewer than 150 words."""
+TRUNCATE_SHARE = 0.75
+"""Truncated copies keep about the first 75% of the words: syndicated and feed copies usually
+lose the closing paragraphs (boilerplate "about us", contacts, a last quote)."""
+COPY_CONTAINMENT = 0.5
+"""Corpus pages sharing this share of the smaller page's 3-word shingles are copies."""
+SIMILAR_SUBJECT = 0.25
+"""TF-IDF cosine of two articles' words from which they count as being on a similar subject."""
+ORDER_SHUFFLES = 3
+
+
+# --------------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Label:
+    """What the benchmark knows about one document of the labelled set."""
+
+    group: str
+    """The source article (corpus file name) the document is a version of."""
+    kind: str
+    """``"original"`` or one of ``VARIANT_KINDS``."""
+    site: str
+    """The site or template the page was rendered in (for the hard-negative breakdown)."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A variant page to extract, with its label."""
+
+    raw: RawDocument
+    label: Label
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Pairwise scores of one clustering against the labels."""
+
+    precision: float
+    recall: float
+    f1: float
+    predicted_pairs: int
+    true_pairs: int
+    true_positives: int
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    shingle_size: int
+    num_perm: int
+    threshold: float
+    scores: Scores
+
+    @property
+    def margin(self) -> float:
+        """Share of the tighter error budget left: 1 = no errors, 0 = exactly on a target."""
+        precision_left = 1 - (1 - self.scores.precision) / (1 - TARGET_PRECISION)
+        recall_left = 1 - (1 - self.scores.recall) / (1 - TARGET_RECALL)
+        return min(precision_left, recall_left)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and extracting the corpus
+# --------------------------------------------------------------------------------------------
+
+
+def read_corpus(corpus: Path) -> list[RawDocument]:
+    """Every page of the corpus, read as the pipeline reads local files, sorted by file name."""
+    raws = []
+    for path in sorted((corpus / "html").glob("*.html.gz")):
+        raws.extend(item for item in read_file(path, 20_000_000) if isinstance(item, RawDocument))
+    return raws
+
+
+def annotated_hosts(corpus: Path) -> dict[str, str]:
+    """Corpus file name -> host of the page's URL in ``annotations.json`` (archive.org unwrapped)."""
+    annotations = json.loads((corpus / "annotations.json").read_text(encoding="utf-8"))
+    hosts = {}
+    for url, entry in annotations.items():
+        host = page_host(url)
+        if host:
+            hosts[entry["file"] + ".gz"] = host
+    return hosts
+
+
+def page_host(url: str | None) -> str | None:
+    """The host of a page URL without ``www.``; for web.archive.org captures, the archived host."""
+    if not url:
+        return None
+    archived = re.match(r"https?://web\.archive\.org/web/[^/]+/(.+)", url)
+    if archived:
+        url = archived.group(1)
+        url = url if "://" in url else "http://" + url
+    host = urlsplit(url).hostname if "://" in url else None
+    return host.removeprefix("www.") if host else None
+
+
+def _extract(raw: RawDocument) -> Document | str:
+    """Worker: the extracted document, or the reason it failed."""
+    try:
+        return process_document(raw)
+    except StageError as error:
+        return str(error)
+    except Exception as error:  # a library failure on one page must not stop the benchmark
+        return f"{type(error).__name__}: {error}"
+
+
+def extract_all(raws: Sequence[RawDocument], jobs: int) -> list[Document | str]:
+    """``process_document`` on every page, in parallel, results in input order."""
+    with Pool(jobs, initializer=warm_up) as pool:
+        return pool.map(_extract, raws, chunksize=4)
+
+
+def file_name(raw: RawDocument) -> str:
+    return Path(raw.raw_path).name
+
+
+def paragraphs(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def find_corpus_copies(texts: Mapping[str, str]) -> list[tuple[str, str, float, float]]:
+    """Pairs of pages ``(a, b, jaccard, containment)`` that largely copy each other.
+
+    Exact 3-word shingle sets; candidates come from an inverted index of the shingles that
+    occur in at most 50 pages (common phrases cannot make two pages copies).
+    """
+    sets = {name: shingles(texts[name], 3) for name in sorted(texts)}
+    postings: dict[bytes, list[str]] = defaultdict(list)
+    for name, items in sets.items():
+        for item in items:
+            postings[item].append(name)
+    shared: Counter[tuple[str, str]] = Counter()
+    for names in postings.values():
+        if 1 < len(names) <= 50:
+            shared.update(combinations(names, 2))
+    copies = []
+    for (a, b), count in shared.items():
+        smaller = min(len(sets[a]), len(sets[b]))
+        if count < COPY_CONTAINMENT * smaller / 2:
+            continue
+        common = len(sets[a] & sets[b])
+        if common >= COPY_CONTAINMENT * smaller:
+            copies.append((a, b, common / len(sets[a] | sets[b]), common / smaller))
+    return sorted(copies)
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic site templates
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteTemplate:
+    """Another site's page furniture around an article: nav, header, sidebar, footer, related."""
+
+    host: str
+    page: str
+    """``str.format`` text with title, url, date, author, body, related, popular, breaking."""
+    paragraph: str = "<p>{}</p>"
+    ad_after: int | None = None
+    """Insert an ad slot after this many paragraphs."""
+
+    def render(self, title: str, body: Sequence[str], number: int, rng: random.Random,
+               headlines: Sequence[str]) -> tuple[str, str]:
+        """The page's HTML and its URL."""
+        url = f"https://{self.host}/news/{number:05d}"
+        parts = [self.paragraph.format(html.escape(p)) for p in body]
+        if self.ad_after is not None and len(parts) > self.ad_after:
+            parts.insert(self.ad_after, '<div class="publicidad">Publicidad</div>')
+        picked = rng.sample(list(headlines), 9)
+        page = self.page.format(
+            title=html.escape(title),
+            url=url,
+            date=(date(2022, 1, 1) + timedelta(days=rng.randrange(730))).isoformat(),
+            author=rng.choice(AUTHORS),
+            body="\n".join(parts),
+            related="".join(f'<li><a href="/n/{i}">{html.escape(t)}</a></li>'
+                            for i, t in enumerate(picked[:4])),
+            popular="".join(f'<li><a href="/p/{i}">{html.escape(t)}</a></li>'
+                            for i, t in enumerate(picked[4:8])),
+            breaking=html.escape(picked[8]),
+        )
+        return page, url
+
+
+AUTHORS = ("Anna Berger", "Luis Ortega", "Claire Martin", "James O'Neill", "Redaktion",
+           "Marta Kowalska", "Peter Lang", "Sofía Ramírez")
+
+NEWSWIRE = SiteTemplate("newsroom.globewire.example", """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{title} | GlobeWire Newsroom</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="canonical" href="{url}">
+<script>window.dataLayer = window.dataLayer || [];</script>
+</head><body>
+<a class="skip" href="#main">Skip to main content</a>
+<header class="site-header"><div class="brand"><a href="/">GlobeWire Newsroom</a></div>
+<nav class="main-nav"><ul><li><a href="/news">News</a></li><li><a href="/business">Business</a></li>
+<li><a href="/technology">Technology</a></li><li><a href="/health">Health</a></li>
+<li><a href="/events">Events</a></li><li><a href="/submit">Submit a release</a></li></ul></nav>
+<form class="search" action="/search"><input name="q" placeholder="Search press releases">
+<button>Search</button></form></header>
+<div class="cookie-notice"><p>We use cookies to personalise content and to analyse our traffic.
+By continuing to use this site you agree to our use of cookies.</p><button>Accept all</button></div>
+<main id="main"><article class="release">
+<h1>{title}</h1>
+<p class="meta">Published {date} by {author} · 4 min read</p>
+<div class="release-body">
+{body}
+</div>
+<div class="share">Share this release: <a href="#">Facebook</a> <a href="#">X</a>
+<a href="#">LinkedIn</a> <a href="#">Email</a></div>
+<p class="disclaimer">The issuer is solely responsible for the content of this announcement.
+GlobeWire does not verify press releases before publication.</p>
+</article>
+<aside class="sidebar"><h2>Related releases</h2><ul>{related}</ul>
+<h2>Most read this week</h2><ol>{popular}</ol>
+<div class="newsletter"><h2>Newsletter</h2><p>Get the day's most important press releases
+delivered to your inbox every morning, free of charge.</p>
+<input placeholder="Your email address"><button>Subscribe</button></div>
+<p class="breaking">Breaking: <a href="/b">{breaking}</a></p></aside>
+</main>
+<footer class="site-footer"><ul><li><a href="/about">About GlobeWire</a></li>
+<li><a href="/contact">Contact</a></li><li><a href="/privacy">Privacy policy</a></li>
+<li><a href="/terms">Terms of use</a></li></ul>
+<p>GlobeWire distributes news releases for companies, public bodies and non-profit
+organisations in more than 40 countries.</p>
+<p>© 2024 GlobeWire Ltd. All rights reserved.</p></footer>
+</body></html>""")
+
+ASSOCIATION = SiteTemplate("presse.landesverband.example", """<html><head>
+<meta http-equiv="Content-Type" content="text/html; charset=utf-8">
+<title>{title} - Presseportal Landesverband</title>
+<link rel="canonical" href="{url}">
+</head><body bgcolor="#ffffff">
+<div id="kopf"><img src="/img/logo.gif" alt="Landesverband">
+<div class="claim">Der Landesverband – Ihre Stimme im Land</div></div>
+<div class="topmenu"><a href="/">Startseite</a> | <a href="/verband">Über uns</a> |
+<a href="/presse">Presse</a> | <a href="/termine">Termine</a> | <a href="/mitglieder">Mitglieder</a>
+| <a href="/kontakt">Kontakt</a></div>
+<div class="breadcrumb">Sie befinden sich hier: <a href="/">Startseite</a> &raquo;
+<a href="/presse">Presse</a> &raquo; Pressemitteilungen</div>
+<table width="100%" cellpadding="0" cellspacing="0"><tr>
+<td class="spalte-links" width="200" valign="top">
+<div class="kasten"><b>Aktuelle Termine</b><br>12.03. Mitgliederversammlung<br>
+24.04. Fachtagung Nachhaltigkeit<br>08.05. Parlamentarischer Abend</div>
+<div class="kasten"><b>Newsletter</b><br>Melden Sie sich für unseren Newsletter an und erhalten
+Sie alle Pressemitteilungen direkt in Ihr Postfach.<br><a href="/newsletter">Jetzt anmelden</a></div>
+<div class="kasten"><b>Letzte Meldung</b><br><a href="/b">{breaking}</a></div>
+</td><td class="inhalt" valign="top">
+<div class="datum">Pressemitteilung vom {date}</div>
+<h2 class="titel">{title}</h2>
+{body}
+<div class="pressekontakt"><b>Pressekontakt:</b><br>Landesverband e.V., Referat Presse- und
+Öffentlichkeitsarbeit<br>Telefon 030 1234567 · presse@landesverband.example</div>
+<div class="zurueck"><a href="/presse">&laquo; zurück zur Übersicht</a> |
+<a href="javascript:print()">Seite drucken</a></div>
+<div class="weitere"><b>Weitere Pressemitteilungen</b><ul>{related}</ul></div>
+<div class="beliebt"><b>Meistgelesen</b><ul>{popular}</ul></div>
+</td></tr></table>
+<div class="fuss">Landesverband e.V. · Musterstraße 12 · 10115 Berlin · {author} ·
+<a href="/impressum">Impressum</a> · <a href="/datenschutz">Datenschutz</a> ·
+<a href="/barrierefreiheit">Barrierefreiheit</a></div>
+</body></html>""")
+
+BLOG = SiteTemplate("carnet-communiques.example", """<!DOCTYPE html>
+<html lang="fr-FR"><head><meta charset="UTF-8">
+<title>{title} – Le Carnet des communiqués</title>
+<link rel="canonical" href="{url}">
+<meta property="og:site_name" content="Le Carnet des communiqués">
+</head><body class="post-template-default single single-post">
+<div id="page" class="site">
+<div id="masthead" class="site-header"><p class="site-title"><a href="/">Le Carnet des
+communiqués</a></p><p class="site-description">Communiqués, annonces et nouvelles des
+associations</p>
+<div class="menu-principal"><ul id="menu-1" class="menu"><li><a href="/">Accueil</a></li>
+<li><a href="/category/actualites/">Actualités</a></li><li><a href="/category/culture/">Culture</a>
+</li><li><a href="/category/economie/">Économie</a></li><li><a href="/a-propos/">À propos</a></li>
+</ul></div></div>
+<div id="content" class="site-content"><div id="primary" class="content-area">
+<div class="post type-post status-publish hentry">
+<div class="entry-header"><h1 class="entry-title">{title}</h1>
+<div class="entry-meta">Publié le {date} par {author}</div></div>
+<div class="entry-content">
+{body}
+</div>
+<div class="entry-footer">Catégorie : Actualités · <a href="#respond">Laisser un commentaire</a>
+</div></div>
+<div class="jp-relatedposts"><h3>Articles similaires</h3><ul>{related}</ul></div>
+<div class="author-box"><p>{author} écrit pour le Carnet depuis 2015 et couvre la vie
+associative, la culture et l'économie locale de la région pour nos lecteurs.</p></div>
+<div id="comments" class="comments-area"><div id="respond"><h3>Laisser un commentaire</h3>
+<p>Votre adresse e-mail ne sera pas publiée. Les champs obligatoires sont indiqués avec *</p>
+<textarea name="comment"></textarea><p>Enregistrer mon nom, mon e-mail et mon site dans le
+navigateur pour mon prochain commentaire.</p></div></div>
+</div>
+<div id="secondary" class="widget-area"><div class="widget"><h2>Articles récents</h2>
+<ul>{popular}</ul></div><div class="widget"><h2>À la une</h2><p>{breaking}</p></div>
+<div class="widget"><h2>Catégories</h2><ul><li>Actualités</li><li>Culture</li><li>Économie</li>
+<li>Sport</li></ul></div><div class="widget"><h2>Archives</h2><ul><li>mars 2024</li>
+<li>février 2024</li><li>janvier 2024</li></ul></div></div>
+</div>
+<div id="colophon" class="site-footer"><div class="site-info">Fièrement propulsé par WordPress |
+Thème : Carnet par Studio Exemple.</div></div>
+</div></body></html>""")
+
+PORTAL = SiteTemplate("diarioregional.example", """<!DOCTYPE html>
+<html lang="es"><head><meta charset="utf-8">
+<title>{title} - Diario Regional Digital</title>
+<link rel="canonical" href="{url}"><meta name="author" content="{author}">
+</head><body>
+<div class="barra-superior">{date} | <a href="/login">Iniciar sesión</a> |
+<a href="/suscripcion">Suscríbete</a></div>
+<div class="ultima-hora"><span>Última hora:</span> <a href="/b">{breaking}</a></div>
+<div class="cabecera"><a class="logo" href="/">Diario Regional Digital</a>
+<ul class="secciones"><li><a href="/">Portada</a></li><li><a href="/nacional">Nacional</a></li>
+<li><a href="/internacional">Internacional</a></li><li><a href="/economia">Economía</a></li>
+<li><a href="/deportes">Deportes</a></li><li><a href="/cultura">Cultura</a></li>
+<li><a href="/opinion">Opinión</a></li></ul></div>
+<div class="contenedor"><div class="columna-principal"><div class="noticia">
+<h1>{title}</h1>
+<div class="firma">Por {author} | {date}</div>
+<div class="cuerpo">
+{body}
+</div>
+<div class="etiquetas">Etiquetas: <a href="/t/1">noticias</a> <a href="/t/2">región</a>
+<a href="/t/3">actualidad</a></div>
+<div class="aviso">Queda prohibida la reproducción total o parcial de este contenido sin
+autorización expresa del Diario Regional Digital.</div>
+</div>
+<div class="relacionadas"><h3>Noticias relacionadas</h3><ul>{related}</ul></div></div>
+<div class="columna-lateral"><h3>Lo más leído</h3><ol>{popular}</ol>
+<div class="boletin"><p>Recibe cada mañana en tu correo las noticias más importantes del día
+con nuestro boletín gratuito.</p></div></div></div>
+<div class="pie"><p>Diario Regional Digital · Avenida Central 123, San José · Teléfono
+(506) 2222-0000</p><p>© 2024 Diario Regional Digital. Todos los derechos reservados.</p></div>
+</body></html>""", ad_after=3)
+
+TEMPLATES = (NEWSWIRE, ASSOCIATION, BLOG, PORTAL)
+
+
+# --------------------------------------------------------------------------------------------
+# Variants
+# --------------------------------------------------------------------------------------------
+
+
+def add_paragraph(body: list[str], extra: str, rng: random.Random) -> list[str]:
+    """``body`` with ``extra`` inserted at a random position after the first paragraph."""
+    position = rng.randrange(1, len(body) + 1)
+    return [*body[:position], extra, *body[position:]]
+
+
+def remove_paragraph(body: list[str], rng: random.Random) -> list[str]:
+    position = rng.randrange(len(body))
+    return body[:position] + body[position + 1 :]
+
+
+def truncate(body: list[str], share: float = TRUNCATE_SHARE) -> list[str]:
+    """The paragraph prefix whose word count is nearest ``share`` of the whole (at least one
+    paragraph dropped, at least one kept)."""
+    words = [len(p.split()) for p in body]
+    total, running, best, best_gap = sum(words), 0, 1, math.inf
+    for kept in range(1, len(body)):
+        running += words[kept - 1]
+        gap = abs(running / total - share)
+        if gap < best_gap:
+            best, best_gap = kept, gap
+    return body[:best]
+
+
+_CHARSET_META = re.compile(r"<meta[^>]*charset\s*=[^>]*>", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"<\?xml[^>]*\?>", re.IGNORECASE)
+_HEAD = re.compile(r"<head[^>]*>", re.IGNORECASE)
+
+
+def reencode(page: str, encoding: str, declare: bool) -> bytes:
+    """The page saved in a legacy single-byte ``encoding``: characters it lacks become numeric
+    character references (what browsers and CMSs do); the charset is declared or removed."""
+    page = _XML_DECLARATION.sub("", _CHARSET_META.sub("", page))
+    if declare:
+        meta = f'<meta http-equiv="Content-Type" content="text/html; charset={encoding}">'
+        head = _HEAD.search(page)
+        page = page[: head.end()] + meta + page[head.end() :] if head else meta + page
+    return page.encode(encoding, errors="xmlcharrefreplace")
+
+
+def mojibake(page: str) -> bytes:
+    """UTF-8 bytes read as windows-1252 and saved again as UTF-8 ("Ã©" for "é")."""
+    return page.encode("utf-8").decode("sloppy-windows-1252").encode("utf-8")
+
+
+def _key(text: str) -> str:
+    return " ".join(hashing_view(text).split())
+
+
+def transplant(host_page: str, host_text: str, title: str, body: Sequence[str]) -> str | None:
+    """``body`` placed into a real page's template, in place of that page's own article.
+
+    Every element whose text is one of the host's extracted paragraphs is removed; the new
+    paragraphs go where the first one was, and the title and first heading get ``title``.
+    None when the host's article cannot be located (fewer than 3 of its paragraphs found).
+    """
+    try:
+        tree = lxml.html.document_fromstring(_XML_DECLARATION.sub("", host_page))
+    except (ValueError, etree.ParserError):
+        return None
+    lines = {_key(line) for line in paragraphs(host_text) if len(line.split()) >= 4}
+    matched = [el for el in tree.iter() if isinstance(el.tag, str) and el.tag not in (
+        "html", "body") and _key(el.text_content()) in lines]
+    matched_set = set(matched)
+    outermost = [el for el in matched if not any(a in matched_set for a in el.iterancestors())]
+    if len(outermost) < 3:
+        return None
+    first = outermost[0]
+    parent, index = first.getparent(), first.getparent().index(first)
+    for element in outermost:
+        element.drop_tree()
+    for offset, text in enumerate(body):
+        paragraph = lxml.html.Element("p")
+        paragraph.text = text
+        parent.insert(index + offset, paragraph)
+    for element in (tree.find(".//title"), tree.find(".//h1")):
+        if element is not None:
+            tail = element.tail
+            element.clear()
+            element.text, element.tail = title, tail
+    return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A corpus article that gets variants."""
+
+    name: str
+    raw: RawDocument
+    doc: Document
+    site: str
+
+    @property
+    def body(self) -> list[str]:
+        return paragraphs(self.doc.text)
+
+    @property
+    def title(self) -> str:
+        return self.doc.title or self.body[0]
+
+
+class VariantBuilder:
+    """Makes the variant pages of each source, deterministically from one random generator."""
+
+    def __init__(self, pool: Mapping[str, Source], seed: int) -> None:
+        self.pool = pool
+        self.rng = random.Random(seed)
+        self.headlines = sorted({s.doc.title for s in pool.values() if s.doc.title})
+        self.hosts = sorted(pool)
+        self.rng.shuffle(self.hosts)
+        self.counter = 0
+
+    def variants(self, source: Source) -> list[Variant]:
+        """All ``VARIANT_KINDS`` of one source (``real_template`` may be missing)."""
+        bodies = {
+            "template": source.body,
+            "paragraph_added": add_paragraph(source.body, self.extra_paragraph(source), self.rng),
+            "paragraph_removed": remove_paragraph(source.body, self.rng),
+            "truncated": truncate(source.body),
+        }
+        first = self.rng.randrange(len(TEMPLATES))
+        result = []
+        for offset, kind in enumerate(SYNTHETIC_KINDS):
+            template = TEMPLATES[(first + offset) % len(TEMPLATES)]
+            result.append(self.render(source, kind, template, bodies[kind]))
+        real = self.real_template(source)
+        if real:
+            result.append(real)
+        page, _encoding = decode(source.raw.content, source.raw.declared_charset)
+        for kind, content in (("cp1252", reencode(page, "windows-1252", declare=True)),
+                              ("latin1_undeclared", reencode(page, "latin-1", declare=False)),
+                              ("mojibake", mojibake(page))):
+            result.append(self.variant(source, kind, content, source.raw.url, source.site))
+        return result
+
+    def variant(self, source: Source, kind: str, content: bytes, url: str | None,
+                site: str) -> Variant:
+        uri = f"benchmark://{kind}/{source.name}"
+        raw = RawDocument(source_uri=uri, content=content, media_type="html", raw_path=uri,
+                          url=url)
+        return Variant(raw, Label(source.name, kind, site))
+
+    def render(self, source: Source, kind: str, template: SiteTemplate,
+               body: list[str]) -> Variant:
+        self.counter += 1
+        page, url = template.render(source.title, body, self.counter, self.rng, self.headlines)
+        return self.variant(source, kind, page.encode("utf-8"), url, template.host)
+
+    def extra_paragraph(self, source: Source) -> str:
+        """A 20-80 word paragraph of another article, like an added update or quote."""
+        while True:
+            other = self.pool[self.rng.choice(self.hosts)]
+            candidates = [p for p in other.body if 20 <= len(p.split()) <= 80]
+            if other.name != source.name and candidates:
+                return self.rng.choice(candidates)
+
+    def real_template(self, source: Source) -> Variant | None:
+        """The article in the first of 20 random other corpus pages that accepts it."""
+        for _ in range(20):
+            host = self.pool[self.rng.choice(self.hosts)]
+            if host.name == source.name:
+                continue
+            page, _encoding = decode(host.raw.content, host.raw.declared_charset)
+            moved = transplant(page, host.doc.text, source.title, source.body)
+            if moved:
+                return self.variant(source, "real_template", moved.encode("utf-8"),
+                                    host.raw.url, host.site)
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# The labelled set
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LabelledSet:
+    docs: list[Document]
+    labels: dict[str, Label]
+    """doc_id -> label."""
+    copies: list[tuple[str, str, float, float]]
+    failures: Counter[str]
+    """Variant kind -> variants whose extraction failed (left out)."""
+    boilerplate_cleaned: int
+    extract_s: float
+
+
+def build_labelled_set(corpus: Path, sources: int, seed: int, jobs: int,
+                       boilerplate: bool = True) -> LabelledSet:
+    """Extract the corpus, make variants of ``sources`` articles, extract those, and label all."""
+    clock = time.perf_counter()
+    raws = read_corpus(corpus)
+    extracted = extract_all(raws, jobs)
+    hosts = annotated_hosts(corpus)
+    pool = {}
+    for raw, doc in zip(raws, extracted, strict=True):
+        if isinstance(doc, Document):
+            name = file_name(raw)
+            pool[name] = Source(name, raw, doc, hosts.get(name) or site_key(doc))
+    copies = find_corpus_copies({name: s.doc.text for name, s in pool.items()})
+    for _a, b, _jaccard, _containment in copies:
+        pool.pop(b, None)
+
+    rng = random.Random(seed)
+    eligible = [name for name, s in sorted(pool.items())
+                if len(s.body) >= MIN_PARAGRAPHS and len(s.doc.text.split()) >= MIN_WORDS]
+    chosen = sorted(rng.sample(eligible, min(sources, len(eligible))))
+    builder = VariantBuilder(pool, seed)
+    variants = [v for name in chosen for v in builder.variants(pool[name])]
+    variant_docs = extract_all([v.raw for v in variants], jobs)
+    extract_s = time.perf_counter() - clock
+
+    docs, labels, failures = [], {}, Counter()
+    for name, source in pool.items():
+        docs.append(source.doc)
+        labels[source.doc.doc_id] = Label(name, "original", source.site)
+    for variant, doc in zip(variants, variant_docs, strict=True):
+        if isinstance(doc, Document):
+            docs.append(doc)
+            labels[doc.doc_id] = variant.label
+        else:
+            failures[variant.label.kind] += 1
+    docs, _repeated = drop_repeated(docs)
+    cleaned = 0
+    if boilerplate:
+        docs, _emptied, cleaned = remove_site_boilerplate(docs)
+    return LabelledSet(docs, labels, copies, failures, cleaned, extract_s)
+
+
+# --------------------------------------------------------------------------------------------
+# Scoring
+# --------------------------------------------------------------------------------------------
+
+
+def pairs_within(sizes: Iterable[int]) -> int:
+    return sum(n * (n - 1) // 2 for n in sizes)
+
+
+def pair_scores(clusters: Mapping[str, str], groups: Mapping[str, str]) -> Scores:
+    """Pairwise precision/recall of a clustering (doc_id -> cluster) against groups."""
+    both = Counter((clusters[d], groups[d]) for d in clusters)
+    predicted = pairs_within(Counter(clusters.values()).values())
+    true = pairs_within(Counter(groups[d] for d in clusters).values())
+    hits = pairs_within(both.values())
+    precision = hits / predicted if predicted else 1.0
+    recall = hits / true if true else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Scores(precision, recall, f1, predicted, true, hits)
+
+
+def kind_recall(docs: Sequence[Document], labels: Mapping[str, Label],
+                clusters: Mapping[str, str]) -> dict[str, tuple[int, int, float]]:
+    """Per variant kind: (found, total, median exact Jaccard to the original) of the pairs
+    (original, variant) -- found when both share a cluster."""
+    originals = {labels[d.doc_id].group: d for d in docs if labels[d.doc_id].kind == "original"}
+    found: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    jaccards: dict[str, list[float]] = defaultdict(list)
+    for doc in docs:
+        label = labels[doc.doc_id]
+        original = originals.get(label.group)
+        if label.kind == "original" or original is None:
+            continue
+        total[label.kind] += 1
+        found[label.kind] += clusters[doc.doc_id] == clusters[original.doc_id]
+        a, b = shingles(doc.text, 3), shingles(original.text, 3)
+        jaccards[label.kind].append(len(a & b) / len(a | b) if a | b else 1.0)
+    return {kind: (found[kind], total[kind], statistics.median(jaccards[kind]))
+            for kind in VARIANT_KINDS if total[kind]}
+
+
+def topic_similarity(docs: Sequence[Document], labels: Mapping[str, Label]
+                     ) -> tuple[dict[str, int], np.ndarray]:
+    """Group index and the groups' TF-IDF cosine matrix, from each group's original text."""
+    originals = sorted((labels[d.doc_id].group, d.text) for d in docs
+                       if labels[d.doc_id].kind == "original")
+    index = {group: i for i, (group, _text) in enumerate(originals)}
+    counts = [Counter(hashing_view(text).split()) for _group, text in originals]
+    df = Counter(word for c in counts for word in c)
+    vocabulary = {w: i for i, w in enumerate(sorted(w for w, n in df.items()
+                                                    if 2 <= n <= len(counts) / 2))}
+    rows, cols, values = [], [], []
+    for row, c in enumerate(counts):
+        for word, n in c.items():
+            if word in vocabulary:
+                rows.append(row)
+                cols.append(vocabulary[word])
+                values.append((1 + math.log(n)) * math.log(len(counts) / df[word]))
+    matrix = sparse.csr_matrix((values, (rows, cols)), shape=(len(counts), len(vocabulary)))
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
+    matrix = sparse.diags(1 / np.maximum(norms, 1e-12)) @ matrix
+    return index, (matrix @ matrix.T).toarray()
+
+
+NEGATIVE_CATEGORIES = ("same site/template", "similar subject", "unrelated")
+
+
+def negative_breakdown(docs: Sequence[Document], labels: Mapping[str, Label],
+                       clusters: Mapping[str, str], topics: tuple[dict[str, int], np.ndarray],
+                       examples: int = 5) -> tuple[dict[str, tuple[int, int]], list[tuple]]:
+    """Per hard-negative category: (merged, total) negative pairs; and a few merged examples."""
+    index, similarity = topics
+    ids = [d.doc_id for d in docs]
+    group = np.array([index[labels[i].group] for i in ids])
+    sites = {s: n for n, s in enumerate(sorted({labels[i].site for i in ids}))}
+    site = np.array([sites[labels[i].site] for i in ids])
+    cluster_ids = {c: n for n, c in enumerate(sorted(set(clusters.values())))}
+    cluster = np.array([cluster_ids[clusters[i]] for i in ids])
+    merged, total, shown = Counter(), Counter(), []
+    for i in range(len(ids) - 1):
+        rest = slice(i + 1, None)
+        negative = group[rest] != group[i]
+        same_site = negative & (site[rest] == site[i])
+        similar = negative & ~same_site & (similarity[group[i], group[rest]] >= SIMILAR_SUBJECT)
+        unrelated = negative & ~same_site & ~similar
+        together = cluster[rest] == cluster[i]
+        for name, mask in zip(NEGATIVE_CATEGORIES, (same_site, similar, unrelated), strict=True):
+            total[name] += int(mask.sum())
+            hits = np.flatnonzero(mask & together)
+            merged[name] += len(hits)
+            for j in hits[: max(0, examples - len(shown))]:
+                a, b = labels[ids[i]], labels[ids[i + 1 + j]]
+                shown.append((name, f"{a.group} [{a.kind}]", f"{b.group} [{b.kind}]"))
+    return {name: (merged[name], total[name]) for name in NEGATIVE_CATEGORIES}, shown
+
+
+# --------------------------------------------------------------------------------------------
+# Running the deduplication, with signatures cached across the sweep
+# --------------------------------------------------------------------------------------------
+
+
+class SignatureCache:
+    """``dedup.minhash.signatures`` computed once per (shingle size, permutations, text).
+
+    Keys of the texts given are content hashes, which fix the shingles, so a cached signature
+    is exactly the one production would compute.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, int, int, str], object] = {}
+
+    def __call__(self, texts: Mapping[str, str], settings: DedupSettings) -> dict:
+        prefix = (settings.shingle_size, settings.num_perm, settings.seed)
+        missing = {k: t for k, t in texts.items() if (*prefix, k) not in self._cache}
+        for key, minhash in signatures(missing, settings).items():
+            self._cache[(*prefix, key)] = minhash
+        return {key: self._cache[(*prefix, key)] for key in texts}
+
+
+def run_dedup(docs: Sequence[Document], settings: DedupSettings,
+              cache: SignatureCache | None = None,
+              pair_finder: Callable | None = None) -> dict[str, str]:
+    """``deduplicate`` (optionally with cached signatures or another pair finder);
+    returns doc_id -> cluster_id."""
+    with mock.patch.object(dedup.clusters, "signatures", cache or signatures), \
+         mock.patch.object(dedup.clusters, "similar_pairs",
+                           pair_finder or dedup.minhash.similar_pairs):
+        deduplicate(list(docs), settings)
+    return {doc.doc_id: doc.cluster_id for doc in docs}
+
+
+def order_independent(docs: Sequence[Document], settings: DedupSettings, seed: int,
+                      shuffles: int = ORDER_SHUFFLES) -> bool:
+    """True when shuffled inputs give every document the same dedup fields."""
+    def fields() -> dict[str, tuple]:
+        return {d.doc_id: (d.cluster_id, d.is_canonical, d.duplicate_of, d.dup_kind,
+                           d.similarity) for d in docs}
+
+    deduplicate(list(docs), settings)
+    reference = fields()
+    rng = random.Random(seed)
+    for _ in range(shuffles):
+        shuffled = list(docs)
+        rng.shuffle(shuffled)
+        deduplicate(shuffled, settings)
+        if fields() != reference:
+            return False
+    return True
+
+
+def brute_force_pairs(minhashes: Mapping, settings: DedupSettings) -> list[tuple[str, str, float]]:
+    """Every pair whose estimated Jaccard reaches the threshold, without LSH banding."""
+    keys = sorted(minhashes)
+    values = np.stack([minhashes[k].hashvalues for k in keys])
+    pairs = []
+    for i in range(len(keys) - 1):
+        similarity = (values[i + 1 :] == values[i]).mean(axis=1)
+        for j in np.flatnonzero(similarity >= settings.threshold):
+            pairs.append((keys[i], keys[i + 1 + j], float(similarity[j])))
+    return pairs
+
+
+def sweep(docs: Sequence[Document], groups: Mapping[str, str], cache: SignatureCache,
+          thresholds: Sequence[float], shingle_sizes: Sequence[int],
+          num_perms: Sequence[int]) -> list[SweepRow]:
+    rows = []
+    for shingle_size in shingle_sizes:
+        for num_perm in num_perms:
+            for threshold in thresholds:
+                settings = DedupSettings(threshold=threshold, shingle_size=shingle_size,
+                                         num_perm=num_perm)
+                clusters = run_dedup(docs, settings, cache)
+                rows.append(SweepRow(shingle_size, num_perm, threshold,
+                                     pair_scores(clusters, groups)))
+    return rows
+
+
+def recommend(rows: Sequence[SweepRow]) -> SweepRow | None:
+    """The setting with the largest margin over both targets; ties: fewer permutations."""
+    passing = [r for r in rows if r.margin > 0]
+    return max(passing, key=lambda r: (round(r.margin, 3), -r.num_perm)) if passing else None
+
+
+# --------------------------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------------------------
+
+
+def pct(value: float) -> str:
+    return f"{100 * value:.2f}%"
+
+
+def print_scores(title: str, scores: Scores, seconds: float) -> None:
+    print(f"{title}: precision {pct(scores.precision)}  recall {pct(scores.recall)}  "
+          f"F1 {pct(scores.f1)}  (true pairs {scores.true_pairs:,}, predicted "
+          f"{scores.predicted_pairs:,}, correct {scores.true_positives:,}; {seconds:.1f}s)")
+
+
+def print_evaluation(labelled: LabelledSet, settings: DedupSettings,
+                     topics: tuple[dict[str, int], np.ndarray]) -> dict:
+    """Scores, per-kind recall and the hard-negative breakdown at ``settings``."""
+    docs, labels = labelled.docs, labelled.labels
+    groups = {d.doc_id: labels[d.doc_id].group for d in docs}
+    clock = time.perf_counter()
+    clusters = run_dedup(docs, settings)
+    seconds = time.perf_counter() - clock
+    scores = pair_scores(clusters, groups)
+    print_scores(f"threshold {settings.threshold}, shingle {settings.shingle_size}, "
+                 f"num_perm {settings.num_perm}", scores, seconds)
+    recall_by_kind = kind_recall(docs, labels, clusters)
+    print("  recall of (original, variant) pairs by kind   [median exact 3-shingle Jaccard]")
+    for kind, (found, total, jaccard) in recall_by_kind.items():
+        print(f"    {kind:<18} {found:>4}/{total:<4} {pct(found / total):>8}   [{jaccard:.2f}]")
+    negatives, examples = negative_breakdown(docs, labels, clusters, topics)
+    print("  negative pairs merged (false positives) by category")
+    for name, (merged, total) in negatives.items():
+        print(f"    {name:<20} {merged:>6} of {total:>10,}")
+    for category, a, b in examples:
+        print(f"      e.g. {category}: {a} ~ {b}")
+    return {"settings": asdict(settings), "scores": asdict(scores), "dedup_s": seconds,
+            "kind_recall": {k: {"found": f, "total": t, "median_jaccard": j}
+                            for k, (f, t, j) in recall_by_kind.items()},
+            "negatives": {k: {"merged": m, "total": t} for k, (m, t) in negatives.items()}}
+
+
+def print_sweep(rows: Sequence[SweepRow], thresholds: Sequence[float]) -> None:
+    """Two compact tables (precision, recall) with one row per (shingle size, num_perm)."""
+    header = "shingle perm | " + " ".join(f"{t:>6.2f}" for t in thresholds)
+    by_setting: dict[tuple[int, int], dict[float, SweepRow]] = defaultdict(dict)
+    for row in rows:
+        by_setting[row.shingle_size, row.num_perm][row.threshold] = row
+    for metric in ("precision", "recall"):
+        print(f"\n{metric} (%) by threshold; * = meets both targets "
+              f"(P >= {TARGET_PRECISION:.0%}, R >= {TARGET_RECALL:.0%})")
+        print(header)
+        for (shingle_size, num_perm), cells in by_setting.items():
+            values = []
+            for t in thresholds:
+                row = cells[t]
+                mark = "*" if row.margin > 0 else " "
+                values.append(f"{100 * getattr(row.scores, metric):5.1f}{mark}")
+            print(f"{shingle_size:>7} {num_perm:>4} | " + " ".join(values))
+
+
+def print_corpus_copies(labelled: LabelledSet, settings: DedupSettings) -> None:
+    """The corpus's own copies (kept once in the set) and whether dedup would merge them."""
+    print(f"corpus pages that copy another page (second one left out): {len(labelled.copies)}")
+    for a, b, jaccard, containment in labelled.copies:
+        print(f"    {a} ~ {b}: Jaccard {jaccard:.2f}, containment {containment:.2f}, "
+              f"merged at threshold {settings.threshold}: {jaccard >= settings.threshold}")
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------
+
+
+def floats(text: str) -> list[float]:
+    return [float(x) for x in text.split(",")]
+
+
+def ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",")]
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+                        help="dev-corpus extraction folder (annotations.json, html/)")
+    parser.add_argument("--sources", type=int, default=300, help="articles that get variants")
+    parser.add_argument("--seed", type=int, default=20240611)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2,
+                        help="extraction processes")
+    parser.add_argument("--thresholds", type=floats,
+                        default=[round(0.3 + 0.05 * i, 2) for i in range(11)])
+    parser.add_argument("--shingle-sizes", type=ints, default=[1, 2, 3, 4, 5])
+    parser.add_argument("--num-perms", type=ints, default=[64, 128, 256])
+    parser.add_argument("--no-sweep", action="store_true", help="only evaluate the defaults")
+    parser.add_argument("--no-boilerplate-removal", action="store_true",
+                        help="skip the pipeline's site boilerplate removal before dedup")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not (args.corpus / "annotations.json").is_file():
+        print(f"corpus not found: {args.corpus} (pass --corpus)", file=sys.stderr)
+        return 2
+    labelled = build_labelled_set(args.corpus, args.sources, args.seed, args.jobs,
+                                  boilerplate=not args.no_boilerplate_removal)
+    docs, labels = labelled.docs, labelled.labels
+    groups = {d.doc_id: labels[d.doc_id].group for d in docs}
+    group_sizes = Counter(groups.values())
+    kinds = Counter(labels[d.doc_id].kind for d in docs)
+    print(f"labelled set: {len(docs):,} documents in {len(group_sizes):,} groups "
+          f"({sum(1 for n in group_sizes.values() if n > 1)} with variants), "
+          f"{pairs_within(group_sizes.values()):,} true pairs; extraction {labelled.extract_s:.0f}s")
+    print("  documents by kind: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
+    if labelled.failures:
+        print("  variants that failed extraction (left out): " + ", ".join(
+            f"{k} {n}" for k, n in labelled.failures.items()))
+    print(f"  documents changed by site boilerplate removal: {labelled.boilerplate_cleaned}")
+    defaults = DedupSettings()
+    print_corpus_copies(labelled, defaults)
+    topics = topic_similarity(docs, labels)
+
+    print("\n== current defaults ==")
+    results = {"documents": len(docs), "groups": len(group_sizes),
+               "true_pairs": pairs_within(group_sizes.values()), "kinds": dict(kinds),
+               "defaults": print_evaluation(labelled, defaults, topics)}
+    stable = order_independent(docs, defaults, args.seed)
+    results["order_independent"] = stable
+    print(f"order-independent ({ORDER_SHUFFLES} shuffles, all dedup fields equal): "
+          f"{'yes' if stable else 'NO'}")
+
+    if not args.no_sweep:
+        cache = SignatureCache()
+        clock = time.perf_counter()
+        rows = sweep(docs, groups, cache, args.thresholds, args.shingle_sizes, args.num_perms)
+        print(f"\n== sweep: {len(rows)} settings in {time.perf_counter() - clock:.0f}s ==")
+        print_sweep(rows, args.thresholds)
+        results["sweep"] = [{"shingle_size": r.shingle_size, "num_perm": r.num_perm,
+                             "threshold": r.threshold, **asdict(r.scores)} for r in rows]
+        best = recommend(rows)
+        if best:
+            chosen = DedupSettings(threshold=best.threshold, shingle_size=best.shingle_size,
+                                   num_perm=best.num_perm)
+            print(f"\n== largest margin over the targets: threshold {best.threshold}, "
+                  f"shingle {best.shingle_size}, num_perm {best.num_perm} ==")
+            results["recommended"] = print_evaluation(labelled, chosen, topics)
+            results["lsh"] = compare_lsh(docs, groups, chosen, cache)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    return 0
+
+
+def compare_lsh(docs: Sequence[Document], groups: Mapping[str, str], settings: DedupSettings,
+                cache: SignatureCache) -> dict:
+    """Scores with other LSH weightings and with exhaustive pair comparison (no banding)."""
+    print("LSH banding at these settings (weights = false-positive, false-negative):")
+    results = {}
+    options: list[tuple[str, Callable | None, tuple[float, float]]] = [
+        (f"weights {w}", None, w) for w in ((0.5, 0.5), (0.2, 0.8), (0.1, 0.9))]
+    options.append(("all pairs, no LSH", brute_force_pairs, dedup.minhash.LSH_WEIGHTS))
+    for name, finder, weights in options:
+        clock = time.perf_counter()
+        with mock.patch.object(dedup.minhash, "LSH_WEIGHTS", weights):
+            clusters = run_dedup(docs, settings, cache, finder)
+        scores = pair_scores(clusters, groups)
+        seconds = time.perf_counter() - clock
+        print(f"    {name:<20} precision {pct(scores.precision)}  recall "
+              f"{pct(scores.recall)}  ({seconds:.2f}s with cached signatures)")
+        results[name] = {**asdict(scores), "seconds": seconds}
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(main())

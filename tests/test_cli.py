@@ -1,0 +1,84 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from pressroom.cli import app
+
+runner = CliRunner()
+PRESSROOM = str(Path(sys.executable).with_name("pressroom"))
+
+
+def test_help_documents_every_command_and_option():
+    assert runner.invoke(app, ["--help"]).exit_code == 0
+    result = runner.invoke(app, ["ingest", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for option in [
+        "--out",
+        "--batch-size",
+        "--extract-timeout",
+        "--max-bytes",
+        "--threshold",
+        "--shingle-size",
+        "--num-perm",
+        "--boilerplate-min-docs",
+        "--progress",
+    ]:
+        assert option in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ingest", "/no/such/folder"], "does not exist"),
+        (["ingest", "data/samples", "--threshold", "1.5"], "Invalid value for '--threshold'"),
+        (["ingest"], "Missing argument"),
+        (["extract", "/no/such/file.html"], "does not exist"),
+        (["frobnicate"], "No such command"),
+    ],
+)
+def test_bad_arguments_exit_non_zero_with_a_clear_message(args, message):
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_extract_prints_one_documents_extraction_as_json(samples):
+    result = runner.invoke(app, ["extract", str(next(samples.glob("004_*")))])
+    assert result.exit_code == 0, result.output
+    extraction = json.loads(result.output)
+    assert extraction["title"].startswith("2nd Vice Minister's Remarks")
+    assert extraction["published_at"] == "2019-10-08 13:50:59"
+    assert "Hit : 300" not in extraction["text"]
+
+
+def test_extract_of_a_bad_file_says_why(tmp_path):
+    empty = tmp_path / "empty.html"
+    empty.write_bytes(b"")
+    result = runner.invoke(app, ["extract", str(empty)])
+    assert result.exit_code == 1
+    assert "read: empty file (0 bytes)" in result.output
+
+
+@pytest.mark.prefect
+def test_console_script_ingests_the_samples_in_ephemeral_mode(samples, tmp_path):
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    env.pop("PREFECT_API_URL", None)
+    out = tmp_path / "out"
+    completed = subprocess.run(
+        [PRESSROOM, "ingest", str(samples), "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "5 extracted, 5 written, 0 quarantined" in completed.stdout
+    count = duckdb.sql(f"select count(*) from '{out}/documents/*.parquet'").fetchall()
+    assert count == [(5,)]

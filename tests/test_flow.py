@@ -1,0 +1,117 @@
+"""The ``ingest`` flow run for real by Prefect (a temporary local API server)."""
+
+import asyncio
+import json
+
+import duckdb
+import pytest
+
+from flows.ingest import ingest
+from tests.pages import PARAGRAPHS, article_html
+
+pytestmark = pytest.mark.prefect
+
+BOILERPLATE = [
+    "Leave a Comment",
+    "Must read",
+    "More articles",
+    "Latest article",
+    "Skip navigation",
+    "Hit : 300",
+    "PHOTOS:",
+    "All rights reserved",
+    "상세보기",
+    "Date : 2019",
+]
+
+
+@pytest.fixture(scope="module")
+def prefect_api():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def corpus(samples, tmp_path):
+    """The seeds, a copy of one seed elsewhere, a near-duplicate page, and a bad file."""
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "copy-of-002.txt").write_bytes(next(samples.glob("002_*")).read_bytes())
+    (extra / "release.html").write_text(article_html("Cyber statement", PARAGRAPHS))
+    (extra / "release-updated.html").write_text(
+        article_html("Cyber statement", [*PARAGRAPHS, "Notes to editors: contact the press desk."])
+    )
+    (extra / "broken.html").write_bytes(b"")
+    return [str(samples), str(extra)]
+
+
+def rows(out, query: str) -> list[tuple]:
+    return duckdb.sql(
+        query.replace("DOCS", f"'{out}/documents/*.parquet'").replace(
+            "QUARANTINE", f"'{out}/quarantine/*.parquet'"
+        )
+    ).fetchall()
+
+
+def test_ingest_writes_a_clean_deduplicated_dataset_and_reruns_add_nothing(
+    prefect_api, corpus, tmp_path
+):
+    out = tmp_path / "out"
+    manifest = ingest(paths=corpus, out=str(out))
+
+    counts = manifest["counts"]
+    assert counts["files"] == 9 and counts["extracted"] == 8 and counts["quarantined"] == 1
+    assert (counts["exact_duplicates"], counts["near_duplicates"]) == (1, 1)
+    assert rows(out, "select count(*) from DOCS") == [(8,)]
+
+    texts = [text for (text,) in rows(out, "select text from DOCS")]
+    assert not [b for b in BOILERPLATE for text in texts if b in text]
+    seeds = dict(
+        rows(
+            out,
+            "select split_part(source_uri, '/', -1)[:3], title from DOCS "
+            "where source_uri like '%/samples/%'",
+        )
+    )
+    assert seeds["001"].startswith("Joint Assertion on the usage")
+    dates = rows(
+        out,
+        "select strftime(published_at, '%Y-%m-%d') from DOCS where "
+        "published_at is not null and source_uri like '%/samples/%' order by 1",
+    )
+    assert dates == [("2019-10-08",), ("2024-06-20",), ("2024-06-20",)]
+
+    for (source_uri,) in rows(out, "select source_uri from DOCS"):
+        assert source_uri.startswith(str(tmp_path))  # every row traces back to its file
+    assert rows(out, "select count(distinct cluster_id) from DOCS") == [(6,)]
+    assert rows(
+        out, "select dup_kind, count(*) from DOCS where not is_canonical group by 1 order by 1"
+    ) == [("exact", 1), ("near", 1)]
+    assert rows(out, "select stage, error from QUARANTINE") == [("read", "empty file (0 bytes)")]
+
+    (manifest_file,) = (out / "runs").glob("*.json")
+    assert json.loads(manifest_file.read_text())["counts"] == counts
+
+    again = ingest(paths=corpus, out=str(out))
+    assert again["counts"]["written"] == 0 and again["counts"]["already_present"] == 8
+    assert rows(out, "select count(*) from DOCS") == [(8,)]
+    assert rows(out, "select count(*) from QUARANTINE") == [(1,)]
+
+
+def test_run_summary_is_published_as_a_markdown_artifact(prefect_api, samples, tmp_path):
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async def read_summaries():
+        async with get_client() as client:
+            return await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ingest-summary"]))
+            )
+
+    manifest = ingest(paths=[str(samples)], out=str(tmp_path / "out"))
+    artifacts = asyncio.run(read_summaries())
+    summaries = [a.data for a in artifacts if manifest["run_id"] in a.data]
+    assert len(summaries) == 1
+    assert "| extracted | 5 |" in summaries[0] and "## Cluster sizes" in summaries[0]
