@@ -135,7 +135,7 @@ def evaluate(corpus: Path, limit: int | None, canon: Callable[[str], str]) -> di
     annotations = json.loads((corpus / "annotations.json").read_text(encoding="utf-8"))
     items = list(annotations.items())[:limit]
     scores = {name: Score() for name in SYSTEMS}
-    for name, system in SYSTEMS.items():  # warm up lazy imports before timing
+    for system in SYSTEMS.values():  # warm up lazy imports before timing
         system(b"<html><body><p>warm up</p></body></html>", corpus, "http://example.org/")
     for done, (url, item) in enumerate(items, 1):
         path = corpus / "html" / f"{item['file']}.gz"
@@ -160,11 +160,37 @@ def evaluate(corpus: Path, limit: int | None, canon: Callable[[str], str]) -> di
 
 
 def print_table(scores: dict[str, Score]) -> None:
-    header = ("system", "pages", "TP", "FP", "TN", "FN", "precision", "recall", "F1", "accuracy",
-              "empty", "errors", "seconds")
+    header = (
+        "system",
+        "pages",
+        "TP",
+        "FP",
+        "TN",
+        "FN",
+        "precision",
+        "recall",
+        "F1",
+        "accuracy",
+        "empty",
+        "errors",
+        "seconds",
+    )
     rows = [
-        (name, s.pages, s.tp, s.fp, s.tn, s.fn, f"{s.precision:.3f}", f"{s.recall:.3f}",
-         f"{s.f1:.3f}", f"{s.accuracy:.3f}", s.empty, s.errors, f"{s.seconds:.1f}")
+        (
+            name,
+            s.pages,
+            s.tp,
+            s.fp,
+            s.tn,
+            s.fn,
+            f"{s.precision:.3f}",
+            f"{s.recall:.3f}",
+            f"{s.f1:.3f}",
+            f"{s.accuracy:.3f}",
+            s.empty,
+            s.errors,
+            f"{s.seconds:.1f}",
+        )
         for name, s in scores.items()
     ]
     widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
@@ -174,13 +200,21 @@ def print_table(scores: dict[str, Score]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                        help="folder with annotations.json and html/ (default: %(default)s)")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=DEFAULT_CORPUS,
+        help="folder with annotations.json and html/ (default: %(default)s)",
+    )
     parser.add_argument("--limit", type=int, default=None, help="only the first N annotated pages")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
-    parser.add_argument("--matching", choices=("fair", "raw"), default="fair",
-                        help="fair: pressroom's normalisation + whitespace collapsing on both "
-                        "outputs and snippets; raw: whitespace collapsing only")
+    parser.add_argument(
+        "--matching",
+        choices=("fair", "raw"),
+        default="fair",
+        help="fair: pressroom's normalisation + whitespace collapsing on both "
+        "outputs and snippets; raw: whitespace collapsing only",
+    )
     args = parser.parse_args(argv)
 
     canon = fair if args.matching == "fair" else collapse

@@ -39,7 +39,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from itertools import combinations
 from multiprocessing import Pool
@@ -58,7 +58,6 @@ import dedup.minhash
 from dedup import deduplicate
 from dedup.minhash import signatures
 from dedup.shingles import hashing_view, shingles
-from extractors.recurring import site_key
 from pressroom.pipeline import drop_repeated, remove_site_boilerplate
 from pressroom.process import process_document, warm_up
 from pressroom.settings import DedupSettings
@@ -93,8 +92,10 @@ TRUNCATE_SHARE = 0.75
 lose the closing paragraphs (boilerplate "about us", contacts, a last quote)."""
 COPY_CONTAINMENT = 0.5
 """Corpus pages sharing this share of the smaller page's 3-word shingles are copies."""
-SIMILAR_SUBJECT = 0.25
-"""TF-IDF cosine of two articles' words from which they count as being on a similar subject."""
+SIMILAR_SUBJECT = 0.15
+"""TF-IDF cosine (stopwords dropped per language) from which two articles count as being on a
+similar subject: at 0.15 and above the corpus pairs share a topic (car loans, heat pumps,
+Python packaging, one arrest reported by two outlets); below, mostly not."""
 ORDER_SHUFFLES = 3
 
 
@@ -164,7 +165,7 @@ def read_corpus(corpus: Path) -> list[RawDocument]:
 
 
 def annotated_hosts(corpus: Path) -> dict[str, str]:
-    """Corpus file name -> host of the page's URL in ``annotations.json`` (archive.org unwrapped)."""
+    """Corpus file name -> host of its URL in ``annotations.json`` (archive.org unwrapped)."""
     annotations = json.loads((corpus / "annotations.json").read_text(encoding="utf-8"))
     hosts = {}
     for url, entry in annotations.items():
@@ -252,8 +253,14 @@ class SiteTemplate:
     ad_after: int | None = None
     """Insert an ad slot after this many paragraphs."""
 
-    def render(self, title: str, body: Sequence[str], number: int, rng: random.Random,
-               headlines: Sequence[str]) -> tuple[str, str]:
+    def render(
+        self,
+        title: str,
+        body: Sequence[str],
+        number: int,
+        rng: random.Random,
+        headlines: Sequence[str],
+    ) -> tuple[str, str]:
         """The page's HTML and its URL."""
         url = f"https://{self.host}/news/{number:05d}"
         parts = [self.paragraph.format(html.escape(p)) for p in body]
@@ -266,19 +273,31 @@ class SiteTemplate:
             date=(date(2022, 1, 1) + timedelta(days=rng.randrange(730))).isoformat(),
             author=rng.choice(AUTHORS),
             body="\n".join(parts),
-            related="".join(f'<li><a href="/n/{i}">{html.escape(t)}</a></li>'
-                            for i, t in enumerate(picked[:4])),
-            popular="".join(f'<li><a href="/p/{i}">{html.escape(t)}</a></li>'
-                            for i, t in enumerate(picked[4:8])),
+            related="".join(
+                f'<li><a href="/n/{i}">{html.escape(t)}</a></li>' for i, t in enumerate(picked[:4])
+            ),
+            popular="".join(
+                f'<li><a href="/p/{i}">{html.escape(t)}</a></li>' for i, t in enumerate(picked[4:8])
+            ),
             breaking=html.escape(picked[8]),
         )
         return page, url
 
 
-AUTHORS = ("Anna Berger", "Luis Ortega", "Claire Martin", "James O'Neill", "Redaktion",
-           "Marta Kowalska", "Peter Lang", "Sofía Ramírez")
+AUTHORS = (
+    "Anna Berger",
+    "Luis Ortega",
+    "Claire Martin",
+    "James O'Neill",
+    "Redaktion",
+    "Marta Kowalska",
+    "Peter Lang",
+    "Sofía Ramírez",
+)
 
-NEWSWIRE = SiteTemplate("newsroom.globewire.example", """<!DOCTYPE html>
+NEWSWIRE = SiteTemplate(
+    "newsroom.globewire.example",
+    """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{title} | GlobeWire Newsroom</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -318,9 +337,12 @@ delivered to your inbox every morning, free of charge.</p>
 <p>GlobeWire distributes news releases for companies, public bodies and non-profit
 organisations in more than 40 countries.</p>
 <p>© 2024 GlobeWire Ltd. All rights reserved.</p></footer>
-</body></html>""")
+</body></html>""",
+)
 
-ASSOCIATION = SiteTemplate("presse.landesverband.example", """<html><head>
+ASSOCIATION = SiteTemplate(
+    "presse.landesverband.example",
+    """<html><head>
 <meta http-equiv="Content-Type" content="text/html; charset=utf-8">
 <title>{title} - Presseportal Landesverband</title>
 <link rel="canonical" href="{url}">
@@ -337,7 +359,8 @@ ASSOCIATION = SiteTemplate("presse.landesverband.example", """<html><head>
 <div class="kasten"><b>Aktuelle Termine</b><br>12.03. Mitgliederversammlung<br>
 24.04. Fachtagung Nachhaltigkeit<br>08.05. Parlamentarischer Abend</div>
 <div class="kasten"><b>Newsletter</b><br>Melden Sie sich für unseren Newsletter an und erhalten
-Sie alle Pressemitteilungen direkt in Ihr Postfach.<br><a href="/newsletter">Jetzt anmelden</a></div>
+Sie alle Pressemitteilungen direkt in Ihr Postfach.<br>
+<a href="/newsletter">Jetzt anmelden</a></div>
 <div class="kasten"><b>Letzte Meldung</b><br><a href="/b">{breaking}</a></div>
 </td><td class="inhalt" valign="top">
 <div class="datum">Pressemitteilung vom {date}</div>
@@ -353,9 +376,12 @@ Sie alle Pressemitteilungen direkt in Ihr Postfach.<br><a href="/newsletter">Jet
 <div class="fuss">Landesverband e.V. · Musterstraße 12 · 10115 Berlin · {author} ·
 <a href="/impressum">Impressum</a> · <a href="/datenschutz">Datenschutz</a> ·
 <a href="/barrierefreiheit">Barrierefreiheit</a></div>
-</body></html>""")
+</body></html>""",
+)
 
-BLOG = SiteTemplate("carnet-communiques.example", """<!DOCTYPE html>
+BLOG = SiteTemplate(
+    "carnet-communiques.example",
+    """<!DOCTYPE html>
 <html lang="fr-FR"><head><meta charset="UTF-8">
 <title>{title} – Le Carnet des communiqués</title>
 <link rel="canonical" href="{url}">
@@ -394,9 +420,12 @@ navigateur pour mon prochain commentaire.</p></div></div>
 </div>
 <div id="colophon" class="site-footer"><div class="site-info">Fièrement propulsé par WordPress |
 Thème : Carnet par Studio Exemple.</div></div>
-</div></body></html>""")
+</div></body></html>""",
+)
 
-PORTAL = SiteTemplate("diarioregional.example", """<!DOCTYPE html>
+PORTAL = SiteTemplate(
+    "diarioregional.example",
+    """<!DOCTYPE html>
 <html lang="es"><head><meta charset="utf-8">
 <title>{title} - Diario Regional Digital</title>
 <link rel="canonical" href="{url}"><meta name="author" content="{author}">
@@ -426,7 +455,9 @@ autorización expresa del Diario Regional Digital.</div>
 con nuestro boletín gratuito.</p></div></div></div>
 <div class="pie"><p>Diario Regional Digital · Avenida Central 123, San José · Teléfono
 (506) 2222-0000</p><p>© 2024 Diario Regional Digital. Todos los derechos reservados.</p></div>
-</body></html>""", ad_after=3)
+</body></html>""",
+    ad_after=3,
+)
 
 TEMPLATES = (NEWSWIRE, ASSOCIATION, BLOG, PORTAL)
 
@@ -481,31 +512,45 @@ def mojibake(page: str) -> bytes:
     return page.encode("utf-8").decode("sloppy-windows-1252").encode("utf-8")
 
 
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+
+
 def _key(text: str) -> str:
-    return " ".join(hashing_view(text).split())
+    """Text as the dedup compares it (hashing view), invisible characters removed first."""
+    return " ".join(hashing_view(_INVISIBLE.sub("", text)).split())
 
 
 def transplant(host_page: str, host_text: str, title: str, body: Sequence[str]) -> str | None:
     """``body`` placed into a real page's template, in place of that page's own article.
 
-    Every element whose text is one of the host's extracted paragraphs is removed; the new
-    paragraphs go where the first one was, and the title and first heading get ``title``.
-    None when the host's article cannot be located (fewer than 3 of its paragraphs found).
+    The outermost elements whose text (4 words or more) lies inside the host's extracted article
+    are removed; the new paragraphs go where the first one was, and the title and first heading
+    get ``title``. None when less than 80% of the host's article could be removed.
     """
     try:
         tree = lxml.html.document_fromstring(_XML_DECLARATION.sub("", host_page))
     except (ValueError, etree.ParserError):
         return None
-    lines = {_key(line) for line in paragraphs(host_text) if len(line.split()) >= 4}
-    matched = [el for el in tree.iter() if isinstance(el.tag, str) and el.tag not in (
-        "html", "body") and _key(el.text_content()) in lines]
-    matched_set = set(matched)
-    outermost = [el for el in matched if not any(a in matched_set for a in el.iterancestors())]
-    if len(outermost) < 3:
+    article, body_element = _key(host_text), tree.find("body")
+    if body_element is None:
         return None
-    first = outermost[0]
-    parent, index = first.getparent(), first.getparent().index(first)
-    for element in outermost:
+    inside = set()
+    for element in body_element.iterdescendants():
+        if not isinstance(element.tag, str) or element.tag in ("script", "style", "template"):
+            continue
+        if any(a in inside for a in element.iterancestors()):
+            continue
+        text = element.text_content()
+        if len(text) > 2 * len(host_text) + 1000:
+            continue  # too long to lie inside the article
+        key = _key(text)
+        if len(key.split()) >= 4 and key in article:
+            inside.add(element)
+    blocks = [el for el in body_element.iterdescendants() if el in inside]
+    if not blocks:
+        return None
+    parent, index = _article_position(blocks)
+    for element in blocks:
         element.drop_tree()
     for offset, text in enumerate(body):
         paragraph = lxml.html.Element("p")
@@ -516,7 +561,29 @@ def transplant(host_page: str, host_text: str, title: str, body: Sequence[str]) 
             tail = element.tail
             element.clear()
             element.text, element.tail = title, tail
+    if _left_over(host_text, _key(tree.text_content())) > 0.2:
+        return None
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
+
+
+def _article_position(blocks: Sequence) -> tuple:
+    """Where the host's article was: the parent holding most of the removed text, and the
+    index of its first removed child."""
+    text_by_parent: Counter = Counter()
+    for element in blocks:
+        text_by_parent[element.getparent()] += len(element.text_content())
+    parent = max(text_by_parent, key=text_by_parent.get)
+    first = next(el for el in blocks if el.getparent() is parent)
+    return parent, parent.index(first)
+
+
+def _left_over(host_text: str, page_key: str) -> float:
+    """Share of the host article's words (in lines of 4+ words) still found in the page."""
+    lines = [_key(line) for line in paragraphs(host_text)]
+    lines = [line for line in lines if len(line.split()) >= 4]
+    total = sum(len(line.split()) for line in lines)
+    left = sum(len(line.split()) for line in lines if line in page_key)
+    return left / total if total else 1.0
 
 
 @dataclass(frozen=True)
@@ -565,21 +632,22 @@ class VariantBuilder:
         if real:
             result.append(real)
         page, _encoding = decode(source.raw.content, source.raw.declared_charset)
-        for kind, content in (("cp1252", reencode(page, "windows-1252", declare=True)),
-                              ("latin1_undeclared", reencode(page, "latin-1", declare=False)),
-                              ("mojibake", mojibake(page))):
+        for kind, content in (
+            ("cp1252", reencode(page, "windows-1252", declare=True)),
+            ("latin1_undeclared", reencode(page, "latin-1", declare=False)),
+            ("mojibake", mojibake(page)),
+        ):
             result.append(self.variant(source, kind, content, source.raw.url, source.site))
         return result
 
-    def variant(self, source: Source, kind: str, content: bytes, url: str | None,
-                site: str) -> Variant:
+    def variant(
+        self, source: Source, kind: str, content: bytes, url: str | None, site: str
+    ) -> Variant:
         uri = f"benchmark://{kind}/{source.name}"
-        raw = RawDocument(source_uri=uri, content=content, media_type="html", raw_path=uri,
-                          url=url)
+        raw = RawDocument(source_uri=uri, content=content, media_type="html", raw_path=uri, url=url)
         return Variant(raw, Label(source.name, kind, site))
 
-    def render(self, source: Source, kind: str, template: SiteTemplate,
-               body: list[str]) -> Variant:
+    def render(self, source: Source, kind: str, template: SiteTemplate, body: list[str]) -> Variant:
         self.counter += 1
         page, url = template.render(source.title, body, self.counter, self.rng, self.headlines)
         return self.variant(source, kind, page.encode("utf-8"), url, template.host)
@@ -601,8 +669,9 @@ class VariantBuilder:
             page, _encoding = decode(host.raw.content, host.raw.declared_charset)
             moved = transplant(page, host.doc.text, source.title, source.body)
             if moved:
-                return self.variant(source, "real_template", moved.encode("utf-8"),
-                                    host.raw.url, host.site)
+                return self.variant(
+                    source, "real_template", moved.encode("utf-8"), host.raw.url, host.site
+                )
         return None
 
 
@@ -623,8 +692,9 @@ class LabelledSet:
     extract_s: float
 
 
-def build_labelled_set(corpus: Path, sources: int, seed: int, jobs: int,
-                       boilerplate: bool = True) -> LabelledSet:
+def build_labelled_set(
+    corpus: Path, sources: int, seed: int, jobs: int, boilerplate: bool = True
+) -> LabelledSet:
     """Extract the corpus, make variants of ``sources`` articles, extract those, and label all."""
     clock = time.perf_counter()
     raws = read_corpus(corpus)
@@ -634,14 +704,18 @@ def build_labelled_set(corpus: Path, sources: int, seed: int, jobs: int,
     for raw, doc in zip(raws, extracted, strict=True):
         if isinstance(doc, Document):
             name = file_name(raw)
-            pool[name] = Source(name, raw, doc, hosts.get(name) or site_key(doc))
+            site = hosts.get(name) or page_host(doc.url) or f"page:{name}"
+            pool[name] = Source(name, raw, doc, site)
     copies = find_corpus_copies({name: s.doc.text for name, s in pool.items()})
     for _a, b, _jaccard, _containment in copies:
         pool.pop(b, None)
 
     rng = random.Random(seed)
-    eligible = [name for name, s in sorted(pool.items())
-                if len(s.body) >= MIN_PARAGRAPHS and len(s.doc.text.split()) >= MIN_WORDS]
+    eligible = [
+        name
+        for name, s in sorted(pool.items())
+        if len(s.body) >= MIN_PARAGRAPHS and len(s.doc.text.split()) >= MIN_WORDS
+    ]
     chosen = sorted(rng.sample(eligible, min(sources, len(eligible))))
     builder = VariantBuilder(pool, seed)
     variants = [v for name in chosen for v in builder.variants(pool[name])]
@@ -686,8 +760,9 @@ def pair_scores(clusters: Mapping[str, str], groups: Mapping[str, str]) -> Score
     return Scores(precision, recall, f1, predicted, true, hits)
 
 
-def kind_recall(docs: Sequence[Document], labels: Mapping[str, Label],
-                clusters: Mapping[str, str]) -> dict[str, tuple[int, int, float]]:
+def kind_recall(
+    docs: Sequence[Document], labels: Mapping[str, Label], clusters: Mapping[str, str]
+) -> dict[str, tuple[int, int, float]]:
     """Per variant kind: (found, total, median exact Jaccard to the original) of the pairs
     (original, variant) -- found when both share a cluster."""
     originals = {labels[d.doc_id].group: d for d in docs if labels[d.doc_id].kind == "original"}
@@ -703,26 +778,35 @@ def kind_recall(docs: Sequence[Document], labels: Mapping[str, Label],
         found[label.kind] += clusters[doc.doc_id] == clusters[original.doc_id]
         a, b = shingles(doc.text, 3), shingles(original.text, 3)
         jaccards[label.kind].append(len(a & b) / len(a | b) if a | b else 1.0)
-    return {kind: (found[kind], total[kind], statistics.median(jaccards[kind]))
-            for kind in VARIANT_KINDS if total[kind]}
+    return {
+        kind: (found[kind], total[kind], statistics.median(jaccards[kind]))
+        for kind in VARIANT_KINDS
+        if total[kind]
+    }
 
 
-def topic_similarity(docs: Sequence[Document], labels: Mapping[str, Label]
-                     ) -> tuple[dict[str, int], np.ndarray]:
-    """Group index and the groups' TF-IDF cosine matrix, from each group's original text."""
-    originals = sorted((labels[d.doc_id].group, d.text) for d in docs
-                       if labels[d.doc_id].kind == "original")
-    index = {group: i for i, (group, _text) in enumerate(originals)}
-    counts = [Counter(hashing_view(text).split()) for _group, text in originals]
+def topic_similarity(
+    docs: Sequence[Document], labels: Mapping[str, Label]
+) -> tuple[dict[str, int], np.ndarray]:
+    """Group index and the groups' TF-IDF cosine matrix, from each group's original text.
+
+    Words frequent within a language (in 15% or more of its pages) are dropped as stopwords, so
+    that similarity means shared subject words, not a shared language.
+    """
+    originals = sorted(
+        (labels[d.doc_id].group, d) for d in docs if labels[d.doc_id].kind == "original"
+    )
+    index = {group: i for i, (group, _doc) in enumerate(originals)}
+    counts = [Counter(hashing_view(doc.text).split()) for _group, doc in originals]
+    languages = [doc.language or "?" for _group, doc in originals]
+    stopwords = _language_stopwords(counts, languages)
     df = Counter(word for c in counts for word in c)
-    vocabulary = {w: i for i, w in enumerate(sorted(w for w, n in df.items()
-                                                    if 2 <= n <= len(counts) / 2))}
-    rows, cols, values = [], [], []
-    for row, c in enumerate(counts):
+    rows, cols, values, vocabulary = [], [], [], {}
+    for row, (c, language) in enumerate(zip(counts, languages, strict=True)):
         for word, n in c.items():
-            if word in vocabulary:
+            if df[word] >= 2 and word not in stopwords[language]:
                 rows.append(row)
-                cols.append(vocabulary[word])
+                cols.append(vocabulary.setdefault(word, len(vocabulary)))
                 values.append((1 + math.log(n)) * math.log(len(counts) / df[word]))
     matrix = sparse.csr_matrix((values, (rows, cols)), shape=(len(counts), len(vocabulary)))
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
@@ -730,12 +814,30 @@ def topic_similarity(docs: Sequence[Document], labels: Mapping[str, Label]
     return index, (matrix @ matrix.T).toarray()
 
 
+def _language_stopwords(
+    counts: Sequence[Counter[str]], languages: Sequence[str]
+) -> dict[str, set[str]]:
+    """Per language, the words found in at least 15% (and 3) of its pages."""
+    pages: Counter[str] = Counter(languages)
+    df: dict[str, Counter[str]] = defaultdict(Counter)
+    for c, language in zip(counts, languages, strict=True):
+        df[language].update(c.keys())
+    return {
+        language: {w for w, n in df[language].items() if n >= max(3, 0.15 * pages[language])}
+        for language in pages
+    }
+
+
 NEGATIVE_CATEGORIES = ("same site/template", "similar subject", "unrelated")
 
 
-def negative_breakdown(docs: Sequence[Document], labels: Mapping[str, Label],
-                       clusters: Mapping[str, str], topics: tuple[dict[str, int], np.ndarray],
-                       examples: int = 5) -> tuple[dict[str, tuple[int, int]], list[tuple]]:
+def negative_breakdown(
+    docs: Sequence[Document],
+    labels: Mapping[str, Label],
+    clusters: Mapping[str, str],
+    topics: tuple[dict[str, int], np.ndarray],
+    examples: int = 5,
+) -> tuple[dict[str, tuple[int, int]], list[tuple]]:
     """Per hard-negative category: (merged, total) negative pairs; and a few merged examples."""
     index, similarity = topics
     ids = [d.doc_id for d in docs]
@@ -785,24 +887,34 @@ class SignatureCache:
         return {key: self._cache[(*prefix, key)] for key in texts}
 
 
-def run_dedup(docs: Sequence[Document], settings: DedupSettings,
-              cache: SignatureCache | None = None,
-              pair_finder: Callable | None = None) -> dict[str, str]:
+def run_dedup(
+    docs: Sequence[Document],
+    settings: DedupSettings,
+    cache: SignatureCache | None = None,
+    pair_finder: Callable | None = None,
+) -> dict[str, str]:
     """``deduplicate`` (optionally with cached signatures or another pair finder);
     returns doc_id -> cluster_id."""
-    with mock.patch.object(dedup.clusters, "signatures", cache or signatures), \
-         mock.patch.object(dedup.clusters, "similar_pairs",
-                           pair_finder or dedup.minhash.similar_pairs):
+    with (
+        mock.patch.object(dedup.clusters, "signatures", cache or signatures),
+        mock.patch.object(
+            dedup.clusters, "similar_pairs", pair_finder or dedup.minhash.similar_pairs
+        ),
+    ):
         deduplicate(list(docs), settings)
     return {doc.doc_id: doc.cluster_id for doc in docs}
 
 
-def order_independent(docs: Sequence[Document], settings: DedupSettings, seed: int,
-                      shuffles: int = ORDER_SHUFFLES) -> bool:
+def order_independent(
+    docs: Sequence[Document], settings: DedupSettings, seed: int, shuffles: int = ORDER_SHUFFLES
+) -> bool:
     """True when shuffled inputs give every document the same dedup fields."""
+
     def fields() -> dict[str, tuple]:
-        return {d.doc_id: (d.cluster_id, d.is_canonical, d.duplicate_of, d.dup_kind,
-                           d.similarity) for d in docs}
+        return {
+            d.doc_id: (d.cluster_id, d.is_canonical, d.duplicate_of, d.dup_kind, d.similarity)
+            for d in docs
+        }
 
     deduplicate(list(docs), settings)
     reference = fields()
@@ -828,18 +940,25 @@ def brute_force_pairs(minhashes: Mapping, settings: DedupSettings) -> list[tuple
     return pairs
 
 
-def sweep(docs: Sequence[Document], groups: Mapping[str, str], cache: SignatureCache,
-          thresholds: Sequence[float], shingle_sizes: Sequence[int],
-          num_perms: Sequence[int]) -> list[SweepRow]:
+def sweep(
+    docs: Sequence[Document],
+    groups: Mapping[str, str],
+    cache: SignatureCache,
+    thresholds: Sequence[float],
+    shingle_sizes: Sequence[int],
+    num_perms: Sequence[int],
+) -> list[SweepRow]:
     rows = []
     for shingle_size in shingle_sizes:
         for num_perm in num_perms:
             for threshold in thresholds:
-                settings = DedupSettings(threshold=threshold, shingle_size=shingle_size,
-                                         num_perm=num_perm)
+                settings = DedupSettings(
+                    threshold=threshold, shingle_size=shingle_size, num_perm=num_perm
+                )
                 clusters = run_dedup(docs, settings, cache)
-                rows.append(SweepRow(shingle_size, num_perm, threshold,
-                                     pair_scores(clusters, groups)))
+                rows.append(
+                    SweepRow(shingle_size, num_perm, threshold, pair_scores(clusters, groups))
+                )
     return rows
 
 
@@ -859,13 +978,16 @@ def pct(value: float) -> str:
 
 
 def print_scores(title: str, scores: Scores, seconds: float) -> None:
-    print(f"{title}: precision {pct(scores.precision)}  recall {pct(scores.recall)}  "
-          f"F1 {pct(scores.f1)}  (true pairs {scores.true_pairs:,}, predicted "
-          f"{scores.predicted_pairs:,}, correct {scores.true_positives:,}; {seconds:.1f}s)")
+    print(
+        f"{title}: precision {pct(scores.precision)}  recall {pct(scores.recall)}  "
+        f"F1 {pct(scores.f1)}  (true pairs {scores.true_pairs:,}, predicted "
+        f"{scores.predicted_pairs:,}, correct {scores.true_positives:,}; {seconds:.1f}s)"
+    )
 
 
-def print_evaluation(labelled: LabelledSet, settings: DedupSettings,
-                     topics: tuple[dict[str, int], np.ndarray]) -> dict:
+def print_evaluation(
+    labelled: LabelledSet, settings: DedupSettings, topics: tuple[dict[str, int], np.ndarray]
+) -> dict:
     """Scores, per-kind recall and the hard-negative breakdown at ``settings``."""
     docs, labels = labelled.docs, labelled.labels
     groups = {d.doc_id: labels[d.doc_id].group for d in docs}
@@ -873,8 +995,12 @@ def print_evaluation(labelled: LabelledSet, settings: DedupSettings,
     clusters = run_dedup(docs, settings)
     seconds = time.perf_counter() - clock
     scores = pair_scores(clusters, groups)
-    print_scores(f"threshold {settings.threshold}, shingle {settings.shingle_size}, "
-                 f"num_perm {settings.num_perm}", scores, seconds)
+    print_scores(
+        f"threshold {settings.threshold}, shingle {settings.shingle_size}, "
+        f"num_perm {settings.num_perm}",
+        scores,
+        seconds,
+    )
     recall_by_kind = kind_recall(docs, labels, clusters)
     print("  recall of (original, variant) pairs by kind   [median exact 3-shingle Jaccard]")
     for kind, (found, total, jaccard) in recall_by_kind.items():
@@ -885,10 +1011,16 @@ def print_evaluation(labelled: LabelledSet, settings: DedupSettings,
         print(f"    {name:<20} {merged:>6} of {total:>10,}")
     for category, a, b in examples:
         print(f"      e.g. {category}: {a} ~ {b}")
-    return {"settings": asdict(settings), "scores": asdict(scores), "dedup_s": seconds,
-            "kind_recall": {k: {"found": f, "total": t, "median_jaccard": j}
-                            for k, (f, t, j) in recall_by_kind.items()},
-            "negatives": {k: {"merged": m, "total": t} for k, (m, t) in negatives.items()}}
+    return {
+        "settings": asdict(settings),
+        "scores": asdict(scores),
+        "dedup_s": seconds,
+        "kind_recall": {
+            k: {"found": f, "total": t, "median_jaccard": j}
+            for k, (f, t, j) in recall_by_kind.items()
+        },
+        "negatives": {k: {"merged": m, "total": t} for k, (m, t) in negatives.items()},
+    }
 
 
 def print_sweep(rows: Sequence[SweepRow], thresholds: Sequence[float]) -> None:
@@ -898,8 +1030,10 @@ def print_sweep(rows: Sequence[SweepRow], thresholds: Sequence[float]) -> None:
     for row in rows:
         by_setting[row.shingle_size, row.num_perm][row.threshold] = row
     for metric in ("precision", "recall"):
-        print(f"\n{metric} (%) by threshold; * = meets both targets "
-              f"(P >= {TARGET_PRECISION:.0%}, R >= {TARGET_RECALL:.0%})")
+        print(
+            f"\n{metric} (%) by threshold; * = meets both targets "
+            f"(P >= {TARGET_PRECISION:.0%}, R >= {TARGET_RECALL:.0%})"
+        )
         print(header)
         for (shingle_size, num_perm), cells in by_setting.items():
             values = []
@@ -914,8 +1048,10 @@ def print_corpus_copies(labelled: LabelledSet, settings: DedupSettings) -> None:
     """The corpus's own copies (kept once in the set) and whether dedup would merge them."""
     print(f"corpus pages that copy another page (second one left out): {len(labelled.copies)}")
     for a, b, jaccard, containment in labelled.copies:
-        print(f"    {a} ~ {b}: Jaccard {jaccard:.2f}, containment {containment:.2f}, "
-              f"merged at threshold {settings.threshold}: {jaccard >= settings.threshold}")
+        print(
+            f"    {a} ~ {b}: Jaccard {jaccard:.2f}, containment {containment:.2f}, "
+            f"above threshold {settings.threshold}: {jaccard >= settings.threshold}"
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -933,19 +1069,28 @@ def ints(text: str) -> list[int]:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                        help="dev-corpus extraction folder (annotations.json, html/)")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=DEFAULT_CORPUS,
+        help="dev-corpus extraction folder (annotations.json, html/)",
+    )
     parser.add_argument("--sources", type=int, default=300, help="articles that get variants")
     parser.add_argument("--seed", type=int, default=20240611)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2,
-                        help="extraction processes")
-    parser.add_argument("--thresholds", type=floats,
-                        default=[round(0.3 + 0.05 * i, 2) for i in range(11)])
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 2, help="extraction processes"
+    )
+    parser.add_argument(
+        "--thresholds", type=floats, default=[round(0.3 + 0.05 * i, 2) for i in range(11)]
+    )
     parser.add_argument("--shingle-sizes", type=ints, default=[1, 2, 3, 4, 5])
     parser.add_argument("--num-perms", type=ints, default=[64, 128, 256])
     parser.add_argument("--no-sweep", action="store_true", help="only evaluate the defaults")
-    parser.add_argument("--no-boilerplate-removal", action="store_true",
-                        help="skip the pipeline's site boilerplate removal before dedup")
+    parser.add_argument(
+        "--no-boilerplate-removal",
+        action="store_true",
+        help="skip the pipeline's site boilerplate removal before dedup",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     return parser.parse_args(argv)
 
@@ -955,32 +1100,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.corpus / "annotations.json").is_file():
         print(f"corpus not found: {args.corpus} (pass --corpus)", file=sys.stderr)
         return 2
-    labelled = build_labelled_set(args.corpus, args.sources, args.seed, args.jobs,
-                                  boilerplate=not args.no_boilerplate_removal)
+    labelled = build_labelled_set(
+        args.corpus, args.sources, args.seed, args.jobs, boilerplate=not args.no_boilerplate_removal
+    )
     docs, labels = labelled.docs, labelled.labels
     groups = {d.doc_id: labels[d.doc_id].group for d in docs}
     group_sizes = Counter(groups.values())
     kinds = Counter(labels[d.doc_id].kind for d in docs)
-    print(f"labelled set: {len(docs):,} documents in {len(group_sizes):,} groups "
-          f"({sum(1 for n in group_sizes.values() if n > 1)} with variants), "
-          f"{pairs_within(group_sizes.values()):,} true pairs; extraction {labelled.extract_s:.0f}s")
+    print(
+        f"labelled set: {len(docs):,} documents in {len(group_sizes):,} groups "
+        f"({sum(1 for n in group_sizes.values() if n > 1)} with variants), "
+        f"{pairs_within(group_sizes.values()):,} true pairs; extraction {labelled.extract_s:.0f}s"
+    )
     print("  documents by kind: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
     if labelled.failures:
-        print("  variants that failed extraction (left out): " + ", ".join(
-            f"{k} {n}" for k, n in labelled.failures.items()))
+        print(
+            "  variants that failed extraction (left out): "
+            + ", ".join(f"{k} {n}" for k, n in labelled.failures.items())
+        )
     print(f"  documents changed by site boilerplate removal: {labelled.boilerplate_cleaned}")
     defaults = DedupSettings()
     print_corpus_copies(labelled, defaults)
     topics = topic_similarity(docs, labels)
 
     print("\n== current defaults ==")
-    results = {"documents": len(docs), "groups": len(group_sizes),
-               "true_pairs": pairs_within(group_sizes.values()), "kinds": dict(kinds),
-               "defaults": print_evaluation(labelled, defaults, topics)}
+    results = {
+        "documents": len(docs),
+        "groups": len(group_sizes),
+        "true_pairs": pairs_within(group_sizes.values()),
+        "kinds": dict(kinds),
+        "defaults": print_evaluation(labelled, defaults, topics),
+    }
     stable = order_independent(docs, defaults, args.seed)
     results["order_independent"] = stable
-    print(f"order-independent ({ORDER_SHUFFLES} shuffles, all dedup fields equal): "
-          f"{'yes' if stable else 'NO'}")
+    print(
+        f"order-independent ({ORDER_SHUFFLES} shuffles, all dedup fields equal): "
+        f"{'yes' if stable else 'NO'}"
+    )
 
     if not args.no_sweep:
         cache = SignatureCache()
@@ -988,14 +1144,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = sweep(docs, groups, cache, args.thresholds, args.shingle_sizes, args.num_perms)
         print(f"\n== sweep: {len(rows)} settings in {time.perf_counter() - clock:.0f}s ==")
         print_sweep(rows, args.thresholds)
-        results["sweep"] = [{"shingle_size": r.shingle_size, "num_perm": r.num_perm,
-                             "threshold": r.threshold, **asdict(r.scores)} for r in rows]
+        results["sweep"] = [
+            {
+                "shingle_size": r.shingle_size,
+                "num_perm": r.num_perm,
+                "threshold": r.threshold,
+                **asdict(r.scores),
+            }
+            for r in rows
+        ]
         best = recommend(rows)
         if best:
-            chosen = DedupSettings(threshold=best.threshold, shingle_size=best.shingle_size,
-                                   num_perm=best.num_perm)
-            print(f"\n== largest margin over the targets: threshold {best.threshold}, "
-                  f"shingle {best.shingle_size}, num_perm {best.num_perm} ==")
+            chosen = DedupSettings(
+                threshold=best.threshold, shingle_size=best.shingle_size, num_perm=best.num_perm
+            )
+            print(
+                f"\n== largest margin over the targets: threshold {best.threshold}, "
+                f"shingle {best.shingle_size}, num_perm {best.num_perm} =="
+            )
             results["recommended"] = print_evaluation(labelled, chosen, topics)
             results["lsh"] = compare_lsh(docs, groups, chosen, cache)
     if args.json:
@@ -1003,13 +1169,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def compare_lsh(docs: Sequence[Document], groups: Mapping[str, str], settings: DedupSettings,
-                cache: SignatureCache) -> dict:
+def compare_lsh(
+    docs: Sequence[Document],
+    groups: Mapping[str, str],
+    settings: DedupSettings,
+    cache: SignatureCache,
+) -> dict:
     """Scores with other LSH weightings and with exhaustive pair comparison (no banding)."""
     print("LSH banding at these settings (weights = false-positive, false-negative):")
     results = {}
     options: list[tuple[str, Callable | None, tuple[float, float]]] = [
-        (f"weights {w}", None, w) for w in ((0.5, 0.5), (0.2, 0.8), (0.1, 0.9))]
+        (f"weights {w}", None, w) for w in ((0.5, 0.5), (0.2, 0.8), (0.1, 0.9))
+    ]
     options.append(("all pairs, no LSH", brute_force_pairs, dedup.minhash.LSH_WEIGHTS))
     for name, finder, weights in options:
         clock = time.perf_counter()
@@ -1017,8 +1188,10 @@ def compare_lsh(docs: Sequence[Document], groups: Mapping[str, str], settings: D
             clusters = run_dedup(docs, settings, cache, finder)
         scores = pair_scores(clusters, groups)
         seconds = time.perf_counter() - clock
-        print(f"    {name:<20} precision {pct(scores.precision)}  recall "
-              f"{pct(scores.recall)}  ({seconds:.2f}s with cached signatures)")
+        print(
+            f"    {name:<20} precision {pct(scores.precision)}  recall "
+            f"{pct(scores.recall)}  ({seconds:.2f}s with cached signatures)"
+        )
         results[name] = {**asdict(scores), "seconds": seconds}
     return results
 

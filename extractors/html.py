@@ -4,17 +4,38 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from extractors.patterns import is_boilerplate
+from extractors.patterns import is_boilerplate, is_html_furniture, is_related_heading
 from schemas import Extraction
 from schemas.records import StageError
 
-_DROP_TAGS = ("head", "title", "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
-              "iframe", "svg", "button", "select")
+_DROP_TAGS = (
+    "head",
+    "title",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "button",
+    "select",
+)
 _BLOCK_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre", "td", "dd")
+_MIN_LEAD_WORDS = 8
+"""A meta description this long that the page shows is its lead (standfirst)."""
+_MAX_LINK_TITLE = 120
+"""Lines under a "Related articles" heading at most this long (and not a sentence) are links."""
+_INVISIBLE_TEXT = "ancestor::script or ancestor::style or ancestor::noscript or ancestor::template"
 
 
-def extract_html(html: str, url: str | None = None, *, favor_precision: bool = False,
-                 favor_recall: bool = False) -> Extraction:
+def extract_html(
+    html: str, url: str | None = None, *, favor_precision: bool = False, favor_recall: bool = False
+) -> Extraction:
     """Extract one page; the result's text is empty when neither extractor finds an article."""
     import trafilatura
 
@@ -32,7 +53,7 @@ def extract_html(html: str, url: str | None = None, *, favor_precision: bool = F
         raise StageError("extract", "markup nested too deeply to parse") from error
     if result is not None and (result.text or "").strip():
         return Extraction(
-            text=_drop_furniture(result.text),
+            text=_drop_furniture(_with_lead(result.text, result.description, html)),
             extractor="trafilatura",
             title=result.title,
             published_at=_parse_date(result.date),
@@ -45,18 +66,22 @@ def extract_html(html: str, url: str | None = None, *, favor_precision: bool = F
 
 
 def extract_html_fallback(html: str, url: str | None = None) -> Extraction:
-    """A plain BeautifulSoup extractor: the text blocks of ``<article>``, ``<main>`` or ``<body>``."""
+    """A plain BeautifulSoup extractor: the text blocks of ``<article>``, ``<main>`` or body."""
     from bs4 import BeautifulSoup
 
     try:
         soup = BeautifulSoup(html, "lxml")
-        title = _meta(soup, "og:title") or (soup.title.get_text(" ", strip=True) if soup.title
-                                            else None)
+        title = _meta(soup, "og:title") or (
+            soup.title.get_text(" ", strip=True) if soup.title else None
+        )
         for tag in soup(_DROP_TAGS):
             tag.decompose()
         root = soup.find("article") or soup.find("main") or soup.body or soup
-        blocks = [el.get_text(" ", strip=True) for el in root.find_all(_BLOCK_TAGS)
-                  if not el.find(_BLOCK_TAGS)]
+        blocks = [
+            el.get_text(" ", strip=True)
+            for el in root.find_all(_BLOCK_TAGS)
+            if not el.find(_BLOCK_TAGS)
+        ]
         if not any(blocks):
             blocks = [line.strip() for line in root.get_text("\n").splitlines()]
     except RecursionError as error:
@@ -75,8 +100,41 @@ def extract_html_fallback(html: str, url: str | None = None) -> Extraction:
     )
 
 
+def _with_lead(text: str, description: str | None, html: str) -> str:
+    """The text, led by the page's description when the page shows it and the text lacks it."""
+    lead = " ".join((description or "").split())
+    if len(lead.split()) < _MIN_LEAD_WORDS or lead in " ".join(text.split()):
+        return text
+    return f"{lead}\n{text}" if lead in _visible_text(html) else text
+
+
+def _visible_text(html: str) -> str:
+    """The text of the page's body outside scripts and styles, whitespace collapsed."""
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    if tree is None:
+        return ""
+    root = tree.find("body")
+    if root is None:
+        root = tree
+    return " ".join("".join(root.xpath(f".//text()[not({_INVISIBLE_TEXT})]")).split())
+
+
 def _drop_furniture(text: str) -> str:
-    return "\n".join(line for line in text.splitlines() if not is_boilerplate(line))
+    """The text without furniture lines, nor the link lists under "Related articles" headings."""
+    kept = []
+    in_links = False
+    for line in text.splitlines():
+        if is_related_heading(line):
+            in_links = True
+        elif in_links and len(line.strip()) <= _MAX_LINK_TITLE and not line.strip().endswith("."):
+            continue
+        else:
+            in_links = False
+            if not (is_boilerplate(line) or is_html_furniture(line)):
+                kept.append(line)
+    return "\n".join(kept)
 
 
 def _meta(soup, name: str) -> str | None:

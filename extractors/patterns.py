@@ -25,8 +25,9 @@ BOILERPLATE_LINES = [
     r"(?:\s+(?:facebook|twitter|linkedin|whatsapp|email|x|telegram|reddit)){0,6}",
     r"(?:click here to )?(?:subscribe|sign up)(?: to our newsletter| for our newsletter)?\.?",
     # related-content furniture
-    r"(?:must read|more articles|latest articles?|latest news|related (?:articles?|posts?|stories|news)"
-    r"|read more|recommended(?: for you)?|most (?:read|popular)|trending(?: now)?|see also)\s*:?",
+    r"(?:must read|more articles|latest articles?|latest news"
+    r"|related (?:articles?|posts?|stories|news)|read more|recommended(?: for you)?"
+    r"|most (?:read|popular)|trending(?: now)?|see also)\s*:?",
     r"(?:photos?|video|gallery|watch|listen)\s*:\s.+",
     # counters and copyright
     r"(?:hits?|views?|page ?views?|read count|조회수?)\s*[:：]?\s*[\d,.]+(?:\s*times)?",
@@ -37,6 +38,44 @@ BOILERPLATE_LINES = [
     r"(?:#{3}|-\s*30\s*-|[-/]?\s*end\s*[-/]?)",
 ]
 _BOILERPLATE = re.compile("|".join(f"(?:{p})" for p in BOILERPLATE_LINES), re.IGNORECASE)
+
+# HTML only: headings that open a list of links to other articles ("Related articles", "Lesen Sie
+# auch", "À lire aussi" ...), in the languages seen in scraped news and press pages.
+RELATED_HEADINGS = [
+    r"related(?: (?:articles?|posts?|stories|news|content|topics|links))?",
+    r"(?:you|we) (?:may|might) also (?:like|enjoy|be interested in)",
+    r"more (?:on this topic|about this|stories|articles|news|to read|from .{1,40})",
+    r"(?:also )?read (?:more|also|next)|further reading|see also",
+    r"recommended(?: (?:articles?|reading|for you))?|popular (?:posts|articles|stories)",
+    r"(?:das|dies|diese) (?:thema|artikel|beiträge)? ?könnten? (?:dich|euch|sie) (?:auch|ebenfalls)"
+    r" interessieren",
+    r"auch (?:interessant|lesen|spannend)|schon gelesen\??|(?:zum )?weiterlesen|siehe auch",
+    r"(?:lesen|lies) (?:sie )?(?:auch|weiter|mehr)(?: die folgenden beiträge)?",
+    r"weitere (?:artikel|beiträge|themen|nachrichten|meldungen|links|news)(?: .{1,40})?",
+    r"mehr (?:zum thema|themen|artikel|beiträge)(?: .{1,30})?",
+    r"(?:ähnliche|empfohlene|verwandte) (?:artikel|beiträge|themen)",
+    r"top-?themen(?: .{1,30})?|lust auf mehr\??",
+    r"(?:à )?(?:lire|voir) aussi|sur le même sujet|articles? (?:similaires|liés)",
+    r"(?:notas|noticias|artículos|contenidos?) relacionad[oa]s",
+    r"(?:le|te) (?:puede|podría) interesar|(?:lea|vea|ver) (?:también|más)|más noticias",
+    r"leggi (?:anche|altro)|articoli correlati|potrebbe interessarti",
+    r"(?:czytaj|zobacz) (?:też|także|również|więcej)|polecane(?: .{1,30})?|więcej na ten temat",
+    r"lue (?:myös|aiheesta lisää)",
+]
+_RELATED_HEADING = re.compile(rf"(?:{'|'.join(RELATED_HEADINGS)})\s*[:.!?»>]*", re.IGNORECASE)
+
+# HTML only: one-line links to another article ("Read more: <title>") and image credits.
+HTML_FURNITURE_LINES = [
+    r"(?:(?:also )?read (?:more|also)|see also|related|(?:lesen|lies) (?:sie )?(?:auch|hier|mehr)"
+    r"|mehr zum thema|auch interessant|siehe auch|(?:à )?(?:lire|voir) aussi"
+    r"|lea (?:también|más|además)|(?:vea|ver) (?:también|más)|(?:le|te) puede interesar"
+    r"|puedes ver|mira también|leggi anche|(?:czytaj|zobacz) (?:też|także|również|więcej)"
+    r"|dowiedz się więcej)\s*[:»>]\s*.{3,160}",
+    r"\(?(?:fotos?|fot\.|photos?|bild|titelbild|beitragsbild|bildquelle|image(?: credit| source)?"
+    r"|image illustrative|photo (?:credit|source)|credits?(?: photos?)?|crédits? photos?)"
+    r"\s*:\s*.{1,120}?\)?",
+]
+_HTML_FURNITURE = re.compile("|".join(f"(?:{p})" for p in HTML_FURNITURE_LINES), re.IGNORECASE)
 
 RELEASE_STATUS = re.compile(
     r"(?:for immediate release|immediate release|press release|media advisory|news release"
@@ -57,8 +96,13 @@ _DATE_LINE = re.compile(
     rf"{_DATE_PREFIX}{_WEEKDAY}(?P<value>{_MONTH_FIRST}|{_DAY_FIRST}|{_NUMERIC})", re.IGNORECASE
 )
 _DATE_FORMATS = (
-    "%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y",
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+    "%B %d %Y",
+    "%b %d %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
 )
 
 
@@ -71,6 +115,18 @@ def is_boilerplate(line: str) -> bool:
     """True if the whole line is page furniture (navigation, prompts, counters, copyright...)."""
     core = strip_bullet(line)
     return bool(core) and _BOILERPLATE.fullmatch(core) is not None
+
+
+def is_related_heading(line: str) -> bool:
+    """True if the whole line heads a list of links to other articles ("Related articles:")."""
+    core = " ".join(strip_bullet(line).split())
+    return bool(core) and _RELATED_HEADING.fullmatch(core) is not None
+
+
+def is_html_furniture(line: str) -> bool:
+    """True if the whole line links to another article ("Read more: ...") or credits an image."""
+    core = " ".join(strip_bullet(line).split())
+    return bool(core) and _HTML_FURNITURE.fullmatch(core) is not None
 
 
 def is_release_status(line: str) -> bool:

@@ -39,7 +39,14 @@ _TASK_OPTIONS = {"cache_policy": NO_CACHE, "persist_result": False}
 
 @task(name="extract-batch", **_TASK_OPTIONS)
 def extract_batch(files: list[str], settings: IngestSettings) -> pipeline.BatchResult:
-    return pipeline.extract_batch(files, settings.read, settings.extract)
+    result = pipeline.extract_batch(files, settings.read, settings.extract)
+    get_run_logger().info(
+        "%d files: %d documents, %d quarantined",
+        len(files),
+        len(result.documents),
+        len(result.failures),
+    )
+    return result
 
 
 @task(name="remove-site-boilerplate", **_TASK_OPTIONS)
