@@ -17,6 +17,10 @@ class ItemTimeout(Exception):
     """The item did not finish within the time limit."""
 
 
+class SandboxStartError(RuntimeError):
+    """The child process could not start (a broken installation): the run must stop."""
+
+
 class WorkerDied(Exception):
     """The child process died while working on the item (for example a crash in C code)."""
 
@@ -27,8 +31,12 @@ _START_TIMEOUT_S = 120.0
 def _serve(
     function: Callable[[Any], Any], warm_up: Callable[[], None] | None, connection: Connection
 ) -> None:
-    if warm_up is not None:
-        warm_up()
+    try:
+        if warm_up is not None:
+            warm_up()
+    except Exception as error:  # the parent raises it: a broken set-up must stop the run
+        connection.send(f"warm-up failed: {type(error).__name__}: {error}")
+        return
     connection.send("ready")
     while True:
         try:
@@ -104,9 +112,13 @@ class Sandbox:
         self._process.start()
         child.close()
         self._connection = parent
-        if not parent.poll(_START_TIMEOUT_S) or parent.recv() != "ready":
+        try:
+            status = parent.recv() if parent.poll(_START_TIMEOUT_S) else "no answer"
+        except EOFError:
+            status = "it exited"
+        if status != "ready":
             self._kill()
-            raise WorkerDied(f"extraction process did not start within {_START_TIMEOUT_S:g} s")
+            raise SandboxStartError(f"the sandbox process could not start: {status}")
 
     def _kill(self) -> None:
         if self._process is not None:

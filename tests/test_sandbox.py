@@ -2,8 +2,8 @@ import time
 
 import pytest
 
-from pressroom.sandbox import ItemTimeout, Sandbox, WorkerDied
-from tests.workers import echo_or_fail
+from pressroom.sandbox import ItemTimeout, Sandbox, SandboxStartError, WorkerDied
+from tests.workers import broken_warm_up, echo_or_fail
 
 
 def test_results_errors_timeouts_and_crashes_are_told_apart_and_the_next_item_works():
@@ -19,3 +19,11 @@ def test_results_errors_timeouts_and_crashes_are_told_apart_and_the_next_item_wo
         with pytest.raises(WorkerDied, match="exit code 3"):
             sandbox.run("crash")
         assert sandbox.run("c") == "C"
+
+
+def test_a_child_that_cannot_start_stops_the_run_with_the_reason():
+    with (
+        Sandbox(echo_or_fail, timeout_s=1.0, warm_up=broken_warm_up) as sandbox,
+        pytest.raises(SandboxStartError, match="warm-up failed: ImportError: No module named"),
+    ):
+        sandbox.run("a")

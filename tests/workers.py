@@ -12,3 +12,7 @@ def echo_or_fail(item: str) -> str:
     if item == "raise":
         raise ValueError("bad item")
     return item.upper()
+
+
+def broken_warm_up() -> None:
+    raise ImportError("No module named 'py3langid'")
