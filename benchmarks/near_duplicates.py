@@ -39,7 +39,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from itertools import combinations
 from multiprocessing import Pool
@@ -81,12 +81,21 @@ VARIANT_KINDS = (
     "latin1_undeclared",  # saved as ISO-8859-1 bytes, charset declaration removed
     "mojibake",  # the page's UTF-8 read as windows-1252 and saved again as UTF-8
 )
+ISSUER_KIND = "shared_boilerplate"
+"""A short article of an issuer's release series: its body plus the issuer's "about us" and
+contact block, which every release of the series repeats (pages of one series are hard
+negatives of each other, and each is a true duplicate of its article)."""
 SYNTHETIC_KINDS = ("template", "paragraph_added", "paragraph_removed", "truncated")
 """Kinds rendered into a synthetic template; each goes to a different template per source."""
 
 MIN_PARAGRAPHS = 5
 MIN_WORDS = 150
 """Sources must be article-sized: a press release rarely has fewer than 150 words."""
+ISSUER_WORDS = (MIN_WORDS, 400)
+"""Length of the articles of a release series: short releases are where a repeated block
+weighs most."""
+ISSUER_BLOCK_WORDS = (60, 150)
+"""Length of the block repeated in every release of a series."""
 TRUNCATE_SHARE = 0.75
 """Truncated copies keep about the first 75% of the words: syndicated and feed copies usually
 lose the closing paragraphs (boilerplate "about us", contacts, a last quote)."""
@@ -114,6 +123,8 @@ class Label:
     """``"original"`` or one of ``VARIANT_KINDS``."""
     site: str
     """The site or template the page was rendered in (for the hard-negative breakdown)."""
+    issuer: str = ""
+    """For ``shared_boilerplate`` pages: the made-up issuer whose releases share one block."""
 
 
 @dataclass(frozen=True)
@@ -652,6 +663,50 @@ class VariantBuilder:
         page, url = template.render(source.title, body, self.counter, self.rng, self.headlines)
         return self.variant(source, kind, page.encode("utf-8"), url, template.host)
 
+    def issuer_series(self, count: int, size: int) -> list[Variant]:
+        """``count`` issuers, each with ``size`` different short articles (one language) that
+        end with the same block -- real consecutive paragraphs of another article -- in one
+        synthetic template."""
+        by_language: dict[str, list[str]] = defaultdict(list)
+        for name in sorted(self.pool):
+            source = self.pool[name]
+            words = len(source.doc.text.split())
+            if ISSUER_WORDS[0] <= words <= ISSUER_WORDS[1] and len(source.body) >= 3:
+                by_language[source.doc.language or "?"].append(name)
+        for names in by_language.values():
+            self.rng.shuffle(names)
+        result = []
+        for number in range(count):
+            languages = sorted(lang for lang, names in by_language.items() if len(names) > size)
+            if not languages:
+                break
+            weights = [len(by_language[lang]) for lang in languages]
+            names = by_language[self.rng.choices(languages, weights)[0]]
+            members, donor = names[:size], self.pool[names[size]]
+            del names[: size + 1]
+            block = self.repeated_block(donor)
+            template = self.rng.choice(TEMPLATES)
+            for name in members:
+                variant = self.render(
+                    self.pool[name], ISSUER_KIND, template, self.pool[name].body + block
+                )
+                label = replace(variant.label, issuer=f"issuer-{number}")
+                result.append(replace(variant, label=label))
+        return result
+
+    def repeated_block(self, donor: Source) -> list[str]:
+        """Consecutive paragraphs of ``donor`` with 60-150 words (the last one cut if needed)."""
+        body = donor.body
+        start = self.rng.randrange(len(body))
+        block, words = [], 0
+        for paragraph in body[start:] + body[:start]:
+            kept = paragraph.split()[: ISSUER_BLOCK_WORDS[1] - words]
+            block.append(" ".join(kept))
+            words += len(kept)
+            if words >= ISSUER_BLOCK_WORDS[0]:
+                break
+        return block
+
     def extra_paragraph(self, source: Source) -> str:
         """A 20-80 word paragraph of another article, like an added update or quote."""
         while True:
@@ -693,9 +748,16 @@ class LabelledSet:
 
 
 def build_labelled_set(
-    corpus: Path, sources: int, seed: int, jobs: int, boilerplate: bool = True
+    corpus: Path,
+    sources: int,
+    seed: int,
+    jobs: int,
+    issuers: int = 30,
+    issuer_size: int = 5,
+    boilerplate: bool = True,
 ) -> LabelledSet:
-    """Extract the corpus, make variants of ``sources`` articles, extract those, and label all."""
+    """Extract the corpus, make variants of ``sources`` articles and ``issuers`` release series,
+    extract those, and label all."""
     clock = time.perf_counter()
     raws = read_corpus(corpus)
     extracted = extract_all(raws, jobs)
@@ -719,6 +781,7 @@ def build_labelled_set(
     chosen = sorted(rng.sample(eligible, min(sources, len(eligible))))
     builder = VariantBuilder(pool, seed)
     variants = [v for name in chosen for v in builder.variants(pool[name])]
+    variants += builder.issuer_series(issuers, issuer_size)
     variant_docs = extract_all([v.raw for v in variants], jobs)
     extract_s = time.perf_counter() - clock
 
@@ -780,7 +843,7 @@ def kind_recall(
         jaccards[label.kind].append(len(a & b) / len(a | b) if a | b else 1.0)
     return {
         kind: (found[kind], total[kind], statistics.median(jaccards[kind]))
-        for kind in VARIANT_KINDS
+        for kind in (*VARIANT_KINDS, ISSUER_KIND)
         if total[kind]
     }
 
@@ -828,7 +891,8 @@ def _language_stopwords(
     }
 
 
-NEGATIVE_CATEGORIES = ("same site/template", "similar subject", "unrelated")
+NEGATIVE_CATEGORIES = ("shared boilerplate", "same site/template", "similar subject", "unrelated")
+"""Kinds of negative pairs, hardest first; a pair counts in the first that applies."""
 
 
 def negative_breakdown(
@@ -838,23 +902,35 @@ def negative_breakdown(
     topics: tuple[dict[str, int], np.ndarray],
     examples: int = 5,
 ) -> tuple[dict[str, tuple[int, int]], list[tuple]]:
-    """Per hard-negative category: (merged, total) negative pairs; and a few merged examples."""
+    """Per category: (merged, total) negative pairs; and a few merged examples.
+
+    A pair merged only through a chain (a ~ b ~ c) counts in the category of (a, c) itself.
+    """
     index, similarity = topics
     ids = [d.doc_id for d in docs]
+
+    def codes(values: list[str]) -> np.ndarray:
+        numbering = {v: n for n, v in enumerate(sorted(set(values)))}
+        return np.array([numbering[v] for v in values])
+
     group = np.array([index[labels[i].group] for i in ids])
-    sites = {s: n for n, s in enumerate(sorted({labels[i].site for i in ids}))}
-    site = np.array([sites[labels[i].site] for i in ids])
-    cluster_ids = {c: n for n, c in enumerate(sorted(set(clusters.values())))}
-    cluster = np.array([cluster_ids[clusters[i]] for i in ids])
+    site = codes([labels[i].site for i in ids])
+    issuer = codes([labels[i].issuer or f"none:{i}" for i in ids])
+    cluster = codes([clusters[i] for i in ids])
     merged, total, shown = Counter(), Counter(), []
     for i in range(len(ids) - 1):
         rest = slice(i + 1, None)
-        negative = group[rest] != group[i]
-        same_site = negative & (site[rest] == site[i])
-        similar = negative & ~same_site & (similarity[group[i], group[rest]] >= SIMILAR_SUBJECT)
-        unrelated = negative & ~same_site & ~similar
+        left = group[rest] != group[i]  # negatives not yet given a category
+        masks = {}
+        for name, related in (
+            ("shared boilerplate", issuer[rest] == issuer[i]),
+            ("same site/template", site[rest] == site[i]),
+            ("similar subject", similarity[group[i], group[rest]] >= SIMILAR_SUBJECT),
+            ("unrelated", np.ones_like(left)),
+        ):
+            masks[name], left = left & related, left & ~related
         together = cluster[rest] == cluster[i]
-        for name, mask in zip(NEGATIVE_CATEGORIES, (same_site, similar, unrelated), strict=True):
+        for name, mask in masks.items():
             total[name] += int(mask.sum())
             hits = np.flatnonzero(mask & together)
             merged[name] += len(hits)
@@ -1076,6 +1152,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="dev-corpus extraction folder (annotations.json, html/)",
     )
     parser.add_argument("--sources", type=int, default=300, help="articles that get variants")
+    parser.add_argument(
+        "--issuers", type=int, default=30, help="release series sharing an 'about us' block"
+    )
+    parser.add_argument("--issuer-size", type=int, default=5, help="releases per series")
     parser.add_argument("--seed", type=int, default=20240611)
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 2, help="extraction processes"
@@ -1101,7 +1181,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"corpus not found: {args.corpus} (pass --corpus)", file=sys.stderr)
         return 2
     labelled = build_labelled_set(
-        args.corpus, args.sources, args.seed, args.jobs, boilerplate=not args.no_boilerplate_removal
+        args.corpus,
+        args.sources,
+        args.seed,
+        args.jobs,
+        issuers=args.issuers,
+        issuer_size=args.issuer_size,
+        boilerplate=not args.no_boilerplate_removal,
     )
     docs, labels = labelled.docs, labelled.labels
     groups = {d.doc_id: labels[d.doc_id].group for d in docs}

@@ -28,7 +28,7 @@ BOILERPLATE_LINES = [
     r"(?:must read|more articles|latest articles?|latest news"
     r"|related (?:articles?|posts?|stories|news)|read more|recommended(?: for you)?"
     r"|most (?:read|popular)|trending(?: now)?|see also)\s*:?",
-    r"(?:photos?|video|gallery|watch|listen)\s*:\s.+",
+    r"(?:photos?|video|gallery|watch|listen)\s*:\s.{1,120}",
     # counters and copyright
     r"(?:hits?|views?|page ?views?|read count|조회수?)\s*[:：]?\s*[\d,.]+(?:\s*times)?",
     r"(?:©|\(c\)).{0,200}",

@@ -44,6 +44,8 @@ def decode(content: bytes, declared_charset: str | None = None) -> tuple[str, st
         return content.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as error:
         utf8_error = error
+    if _mostly_utf8(content):
+        return content.decode("utf-8", errors="replace"), "utf-8"
     for encoding in _declared(content, declared_charset):
         try:
             return content.decode(encoding), codecs.lookup(encoding).name
@@ -60,6 +62,18 @@ def decode(content: bytes, declared_charset: str | None = None) -> tuple[str, st
         f"undecodable bytes: invalid UTF-8 (byte 0x{bad} at offset {utf8_error.start}) "
         "and no other encoding fits the content",
     )
+
+
+def _mostly_utf8(content: bytes) -> bool:
+    """UTF-8 with a few damaged bytes (as browsers decode it), not a legacy encoding.
+
+    Legacy 8-bit text (cp1252, ...) has almost no valid multi-byte sequences, so it fails the
+    second test even when it has very few non-ASCII bytes.
+    """
+    text = content.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd")
+    valid_non_ascii = len(text) - len(text.encode("ascii", "ignore")) - invalid
+    return invalid <= max(1, len(content) // 1000) and valid_non_ascii >= 10 * invalid
 
 
 def _refuse_binary(content: bytes) -> None:

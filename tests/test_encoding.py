@@ -32,6 +32,18 @@ def test_transport_charset_is_used_when_given():
     assert text == FRENCH and encoding == "iso8859-1"
 
 
+def test_utf8_with_a_damaged_byte_is_decoded_as_utf8_not_as_a_legacy_encoding():
+    page = f"<p>{FRENCH}</p>".encode() + b"\xff" + "<p>Fin de la déclaration.</p>".encode()
+    text, encoding = decode(page)
+    assert encoding == "utf-8" and FRENCH in text and "\ufffd" in text
+
+
+def test_legacy_text_with_few_accents_is_not_taken_for_damaged_utf8():
+    page = ("Plain English text about the summit. " * 200 + "Café.").encode("cp1252")
+    text, encoding = decode(page)
+    assert text.endswith("Café.") and encoding != "utf-8"
+
+
 def test_undeclared_legacy_encoding_is_detected_not_guessed():
     russian = "Министерство иностранных дел опубликовало заявление о сотрудничестве. " * 5
     text, encoding = decode(russian.encode("cp1251"))
