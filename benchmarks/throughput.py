@@ -13,7 +13,6 @@ Peak memory is the largest summed RSS of the process tree, sampled every 100 ms.
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import statistics
 import subprocess
@@ -79,8 +78,9 @@ def run_plain(files: list[Path]) -> tuple[float, int, int]:
         "    found += bool(trafilatura.extract(gzip.open(f).read()))\n"
         "print(time.perf_counter() - start, found)\n"
     )
-    process = subprocess.Popen([sys.executable, "-c", code, *map(str, files)],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *map(str, files)], stdout=subprocess.PIPE, text=True
+    )
     with PeakMemory(process.pid) as memory:
         output, _ = process.communicate()
     seconds, found = output.split()
@@ -91,8 +91,14 @@ def run_pressroom(corpus: Path, out: Path, prefect_home: Path) -> tuple[float, i
     """(wall seconds, documents extracted, peak bytes) for the `pressroom ingest` command."""
     env = {**os.environ, "PREFECT_HOME": str(prefect_home), "PREFECT_LOGGING_LEVEL": "WARNING"}
     env.pop("PREFECT_API_URL", None)
-    command = [str(Path(sys.executable).with_name("pressroom")), "ingest", str(corpus),
-               "--out", str(out), "--no-progress"]
+    command = [
+        str(Path(sys.executable).with_name("pressroom")),
+        "ingest",
+        str(corpus),
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     with PeakMemory(process.pid) as memory:
@@ -120,15 +126,18 @@ def main() -> None:
         run_pressroom(ROOT / "data" / "samples", Path(scratch) / "warm-up", prefect_home)
         for round_ in range(args.rounds):
             plain.append(run_plain(files))
-            pressroom.append(run_pressroom(args.corpus, Path(scratch) / f"out-{round_}",
-                                           prefect_home))
+            pressroom.append(
+                run_pressroom(args.corpus, Path(scratch) / f"out-{round_}", prefect_home)
+            )
 
     def row(name: str, runs: list[tuple[float, int, int]]) -> tuple[str, float, float, int, float]:
         seconds = statistics.median(r[0] for r in runs)
         return name, seconds, len(files) / seconds, runs[0][1], max(r[2] for r in runs) / 2**20
 
-    rows = [row("plain trafilatura (1 process)", plain), row("pressroom ingest (end to end)",
-                                                             pressroom)]
+    rows = [
+        row("plain trafilatura (1 process)", plain),
+        row("pressroom ingest (end to end)", pressroom),
+    ]
     print(f"{'system':32} {'seconds':>8} {'pages/s':>8} {'docs':>6} {'peak MiB':>9}")
     for name, seconds, rate, docs, peak in rows:
         print(f"{name:32} {seconds:8.1f} {rate:8.1f} {docs:6d} {peak:9.0f}")
