@@ -1,6 +1,6 @@
 """Near-duplicate benchmark: pairwise precision and recall of pressroom's deduplication.
 
-Run from the repository root (about two minutes for the evaluation, a few more for the sweep)::
+Run from the repository root (about three minutes with the sweep, on two cores)::
 
     .venv/bin/python benchmarks/near_duplicates.py
     .venv/bin/python benchmarks/near_duplicates.py --no-sweep --sources 100   # quicker look
@@ -14,15 +14,19 @@ next to the repository; nothing from it is stored here), deterministically for a
 2. ``--sources`` articles (at least 5 paragraphs and 150 words) get variants (``VARIANT_KINDS``),
    each made into HTML bytes and run through ``process_document`` again, so that differences in
    decoding and extraction count, not only edits of the text.
-3. A source article and its variants form a group; every other corpus page is a group of one
+3. ``--issuers`` release series: short articles of one language given the same "about us" block
+   in the same template (``ISSUER_KIND``), the classic false positive of press-release dedup.
+4. A source article and its variants form a group; every other corpus page is a group of one
    (a distractor). True pairs: every pair inside a group. Predicted pairs: every pair of
    documents sharing a ``cluster_id`` after ``dedup.deduplicate``.
-4. As in ``flows/ingest.py``, repeated inputs are dropped and recurring site boilerplate is
+5. As in ``flows/ingest.py``, repeated inputs are dropped and recurring site boilerplate is
    removed before deduplication.
 
-Hard negatives come from real pages of one site, from articles placed into the same real or
-synthetic template, and from articles on similar subjects (TF-IDF cosine of their words); false
-positives are broken down by these categories.
+Hard negatives: release series, real pages of one site, articles placed into the same real or
+synthetic template, and articles on similar subjects (TF-IDF cosine of their words); false
+positives are broken down by these categories. Then: whether shuffling the input changes any
+dedup field, a sweep of threshold x shingle size x permutations (signatures cached, the rest is
+the production ``deduplicate``), and LSH banding against an exhaustive comparison.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import argparse
 import html
 import json
 import math
+import multiprocessing
 import os
 import random
 import re
@@ -42,7 +47,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from itertools import combinations
-from multiprocessing import Pool
 from pathlib import Path
 from unittest import mock
 from urllib.parse import urlsplit
@@ -60,7 +64,7 @@ from dedup.minhash import signatures
 from dedup.shingles import hashing_view, shingles
 from pressroom.pipeline import drop_repeated, remove_site_boilerplate
 from pressroom.process import process_document, warm_up
-from pressroom.settings import DedupSettings
+from pressroom.settings import DedupSettings, ReadSettings
 from schemas import Document, RawDocument, StageError
 from sources import read_file
 from sources.encoding import decode
@@ -96,6 +100,9 @@ ISSUER_WORDS = (MIN_WORDS, 400)
 weighs most."""
 ISSUER_BLOCK_WORDS = (60, 150)
 """Length of the block repeated in every release of a series."""
+ISSUER_DONOR_WORDS = 800
+"""The block comes from an article at least this long, so that no release of the series is a
+near-duplicate of the article the block was taken from."""
 TRUNCATE_SHARE = 0.75
 """Truncated copies keep about the first 75% of the words: syndicated and feed copies usually
 lose the closing paragraphs (boilerplate "about us", contacts, a last quote)."""
@@ -137,29 +144,52 @@ class Variant:
 
 @dataclass(frozen=True)
 class Scores:
-    """Pairwise scores of one clustering against the labels."""
+    """Pair counts of one clustering against the labels, and the scores they give."""
 
-    precision: float
-    recall: float
-    f1: float
+    true_positives: int
     predicted_pairs: int
     true_pairs: int
-    true_positives: int
 
+    @property
+    def precision(self) -> float:
+        return self.true_positives / self.predicted_pairs if self.predicted_pairs else 1.0
 
-@dataclass(frozen=True)
-class SweepRow:
-    shingle_size: int
-    num_perm: int
-    threshold: float
-    scores: Scores
+    @property
+    def recall(self) -> float:
+        return self.true_positives / self.true_pairs if self.true_pairs else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
 
     @property
     def margin(self) -> float:
         """Share of the tighter error budget left: 1 = no errors, 0 = exactly on a target."""
-        precision_left = 1 - (1 - self.scores.precision) / (1 - TARGET_PRECISION)
-        recall_left = 1 - (1 - self.scores.recall) / (1 - TARGET_RECALL)
+        precision_left = 1 - (1 - self.precision) / (1 - TARGET_PRECISION)
+        recall_left = 1 - (1 - self.recall) / (1 - TARGET_RECALL)
         return min(precision_left, recall_left)
+
+    def __add__(self, other: Scores) -> Scores:
+        return Scores(
+            self.true_positives + other.true_positives,
+            self.predicted_pairs + other.predicted_pairs,
+            self.true_pairs + other.true_pairs,
+        )
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "precision": self.precision, "recall": self.recall, "f1": self.f1}
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """The scores of one setting on one seed's labelled set (seed None: pooled over seeds)."""
+
+    seed: int | None
+    shingle_size: int
+    num_perm: int
+    threshold: float
+    scores: Scores
 
 
 # --------------------------------------------------------------------------------------------
@@ -171,7 +201,11 @@ def read_corpus(corpus: Path) -> list[RawDocument]:
     """Every page of the corpus, read as the pipeline reads local files, sorted by file name."""
     raws = []
     for path in sorted((corpus / "html").glob("*.html.gz")):
-        raws.extend(item for item in read_file(path, 20_000_000) if isinstance(item, RawDocument))
+        raws.extend(
+            item
+            for item in read_file(path, ReadSettings().max_bytes)
+            if isinstance(item, RawDocument)
+        )
     return raws
 
 
@@ -210,7 +244,7 @@ def _extract(raw: RawDocument) -> Document | str:
 
 def extract_all(raws: Sequence[RawDocument], jobs: int) -> list[Document | str]:
     """``process_document`` on every page, in parallel, results in input order."""
-    with Pool(jobs, initializer=warm_up) as pool:
+    with multiprocessing.Pool(jobs, initializer=warm_up) as pool:
         return pool.map(_extract, raws, chunksize=4)
 
 
@@ -536,7 +570,7 @@ def transplant(host_page: str, host_text: str, title: str, body: Sequence[str]) 
 
     The outermost elements whose text (4 words or more) lies inside the host's extracted article
     are removed; the new paragraphs go where the first one was, and the title and first heading
-    get ``title``. None when less than 80% of the host's article could be removed.
+    get ``title``. None when more than 20% of the host article's shingles are left in the page.
     """
     try:
         tree = lxml.html.document_fromstring(_XML_DECLARATION.sub("", host_page))
@@ -572,7 +606,7 @@ def transplant(host_page: str, host_text: str, title: str, body: Sequence[str]) 
             tail = element.tail
             element.clear()
             element.text, element.tail = title, tail
-    if _left_over(host_text, _key(tree.text_content())) > 0.2:
+    if _left_over(host_text, body_element) > 0.2:
         return None
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
 
@@ -588,13 +622,12 @@ def _article_position(blocks: Sequence) -> tuple:
     return parent, parent.index(first)
 
 
-def _left_over(host_text: str, page_key: str) -> float:
-    """Share of the host article's words (in lines of 4+ words) still found in the page."""
-    lines = [_key(line) for line in paragraphs(host_text)]
-    lines = [line for line in lines if len(line.split()) >= 4]
-    total = sum(len(line.split()) for line in lines)
-    left = sum(len(line.split()) for line in lines if line in page_key)
-    return left / total if total else 1.0
+def _left_over(host_text: str, body: etree._Element) -> float:
+    """Share of the host article's 3-word shingles still found in the page body's text."""
+    host = shingles(host_text, 3)
+    texts = body.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")
+    page = shingles(" ".join(texts), 3)
+    return len(host & page) / len(host) if host else 1.0
 
 
 @dataclass(frozen=True)
@@ -665,7 +698,7 @@ class VariantBuilder:
 
     def issuer_series(self, count: int, size: int) -> list[Variant]:
         """``count`` issuers, each with ``size`` different short articles (one language) that
-        end with the same block -- real consecutive paragraphs of another article -- in one
+        end with the same block -- real consecutive paragraphs of a long article -- in one
         synthetic template."""
         by_language: dict[str, list[str]] = defaultdict(list)
         for name in sorted(self.pool):
@@ -677,14 +710,14 @@ class VariantBuilder:
             self.rng.shuffle(names)
         result = []
         for number in range(count):
-            languages = sorted(lang for lang, names in by_language.items() if len(names) > size)
+            languages = sorted(lang for lang, names in by_language.items() if len(names) >= size)
             if not languages:
                 break
             weights = [len(by_language[lang]) for lang in languages]
             names = by_language[self.rng.choices(languages, weights)[0]]
-            members, donor = names[:size], self.pool[names[size]]
-            del names[: size + 1]
-            block = self.repeated_block(donor)
+            members = names[:size]
+            del names[:size]
+            block = self.repeated_block(self.donor(members))
             template = self.rng.choice(TEMPLATES)
             for name in members:
                 variant = self.render(
@@ -693,6 +726,17 @@ class VariantBuilder:
                 label = replace(variant.label, issuer=f"issuer-{number}")
                 result.append(replace(variant, label=label))
         return result
+
+    def donor(self, members: Sequence[str]) -> Source:
+        """A long article in the language of ``members`` (any long one if there is none)."""
+        language = self.pool[members[0]].doc.language
+        long = [
+            name
+            for name in sorted(self.pool)
+            if len(self.pool[name].doc.text.split()) >= ISSUER_DONOR_WORDS
+        ]
+        same = [name for name in long if self.pool[name].doc.language == language]
+        return self.pool[self.rng.choice(same or long)]
 
     def repeated_block(self, donor: Source) -> list[str]:
         """Consecutive paragraphs of ``donor`` with 60-150 words (the last one cut if needed)."""
@@ -736,19 +780,51 @@ class VariantBuilder:
 
 
 @dataclass
+class Pool:
+    """The extracted corpus: the articles variants are made from, by file name."""
+
+    sources: dict[str, Source]
+    copies: list[tuple[str, str, float, float]]
+    """Corpus pages copying another ``(kept, left_out, jaccard, containment)``."""
+    left_out: dict[str, Source]
+    extract_s: float
+
+
+def load_pool(corpus: Path, jobs: int) -> Pool:
+    """Read and extract every corpus page; keep one page of each pair of copies."""
+    clock = time.perf_counter()
+    raws = read_corpus(corpus)
+    hosts = annotated_hosts(corpus)
+    sources = {}
+    for raw, doc in zip(raws, extract_all(raws, jobs), strict=True):
+        if isinstance(doc, Document):
+            name = file_name(raw)
+            site = hosts.get(name) or page_host(doc.url) or f"page:{name}"
+            sources[name] = Source(name, raw, doc, site)
+    copies = find_corpus_copies({name: s.doc.text for name, s in sources.items()})
+    left_out = {b: sources.pop(b) for _a, b, _j, _c in copies if b in sources}
+    return Pool(sources, copies, left_out, time.perf_counter() - clock)
+
+
+@dataclass
 class LabelledSet:
+    seed: int
     docs: list[Document]
     labels: dict[str, Label]
     """doc_id -> label."""
-    copies: list[tuple[str, str, float, float]]
     failures: Counter[str]
     """Variant kind -> variants whose extraction failed (left out)."""
     boilerplate_cleaned: int
     extract_s: float
 
+    @property
+    def groups(self) -> dict[str, str]:
+        """doc_id -> group."""
+        return {d.doc_id: self.labels[d.doc_id].group for d in self.docs}
+
 
 def build_labelled_set(
-    corpus: Path,
+    pool: Pool,
     sources: int,
     seed: int,
     jobs: int,
@@ -756,37 +832,23 @@ def build_labelled_set(
     issuer_size: int = 5,
     boilerplate: bool = True,
 ) -> LabelledSet:
-    """Extract the corpus, make variants of ``sources`` articles and ``issuers`` release series,
-    extract those, and label all."""
+    """Variants of ``sources`` random articles and ``issuers`` release series, extracted and
+    labelled, with every corpus article as it is."""
     clock = time.perf_counter()
-    raws = read_corpus(corpus)
-    extracted = extract_all(raws, jobs)
-    hosts = annotated_hosts(corpus)
-    pool = {}
-    for raw, doc in zip(raws, extracted, strict=True):
-        if isinstance(doc, Document):
-            name = file_name(raw)
-            site = hosts.get(name) or page_host(doc.url) or f"page:{name}"
-            pool[name] = Source(name, raw, doc, site)
-    copies = find_corpus_copies({name: s.doc.text for name, s in pool.items()})
-    for _a, b, _jaccard, _containment in copies:
-        pool.pop(b, None)
-
     rng = random.Random(seed)
     eligible = [
         name
-        for name, s in sorted(pool.items())
+        for name, s in sorted(pool.sources.items())
         if len(s.body) >= MIN_PARAGRAPHS and len(s.doc.text.split()) >= MIN_WORDS
     ]
     chosen = sorted(rng.sample(eligible, min(sources, len(eligible))))
-    builder = VariantBuilder(pool, seed)
-    variants = [v for name in chosen for v in builder.variants(pool[name])]
+    builder = VariantBuilder(pool.sources, seed)
+    variants = [v for name in chosen for v in builder.variants(pool.sources[name])]
     variants += builder.issuer_series(issuers, issuer_size)
     variant_docs = extract_all([v.raw for v in variants], jobs)
-    extract_s = time.perf_counter() - clock
 
     docs, labels, failures = [], {}, Counter()
-    for name, source in pool.items():
+    for name, source in pool.sources.items():
         docs.append(source.doc)
         labels[source.doc.doc_id] = Label(name, "original", source.site)
     for variant, doc in zip(variants, variant_docs, strict=True):
@@ -799,7 +861,7 @@ def build_labelled_set(
     cleaned = 0
     if boilerplate:
         docs, _emptied, cleaned = remove_site_boilerplate(docs)
-    return LabelledSet(docs, labels, copies, failures, cleaned, extract_s)
+    return LabelledSet(seed, docs, labels, failures, cleaned, time.perf_counter() - clock)
 
 
 # --------------------------------------------------------------------------------------------
@@ -812,22 +874,91 @@ def pairs_within(sizes: Iterable[int]) -> int:
 
 
 def pair_scores(clusters: Mapping[str, str], groups: Mapping[str, str]) -> Scores:
-    """Pairwise precision/recall of a clustering (doc_id -> cluster) against groups."""
+    """Pairwise counts of a clustering (doc_id -> cluster) against groups (doc_id -> group)."""
     both = Counter((clusters[d], groups[d]) for d in clusters)
-    predicted = pairs_within(Counter(clusters.values()).values())
-    true = pairs_within(Counter(groups[d] for d in clusters).values())
-    hits = pairs_within(both.values())
-    precision = hits / predicted if predicted else 1.0
-    recall = hits / true if true else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return Scores(precision, recall, f1, predicted, true, hits)
+    return Scores(
+        true_positives=pairs_within(both.values()),
+        predicted_pairs=pairs_within(Counter(clusters.values()).values()),
+        true_pairs=pairs_within(Counter(groups[d] for d in clusters).values()),
+    )
+
+
+def exact_jaccard(a: str, b: str, size: int = 3) -> float:
+    x, y = shingles(a, size), shingles(b, size)
+    return len(x & y) / len(x | y) if x | y else 1.0
+
+
+@dataclass
+class Evaluation:
+    """Everything measured at one setting, as counts so that seeds can be pooled."""
+
+    scores: Scores
+    found: Counter[str]
+    """Variant kind -> (original, variant) pairs that share a cluster..."""
+    variants: Counter[str]
+    """...out of this many."""
+    jaccards: dict[str, list[float]]
+    """Variant kind -> exact 3-shingle Jaccard of each (original, variant) pair."""
+    merged: Counter[str]
+    """Negative category -> negative pairs that share a cluster (false positives)..."""
+    negatives: Counter[str]
+    """...out of this many."""
+    examples: list[tuple[str, str, str]]
+    dedup_s: float
+
+    def __add__(self, other: Evaluation) -> Evaluation:
+        jaccards = defaultdict(list, {k: list(v) for k, v in self.jaccards.items()})
+        for kind, values in other.jaccards.items():
+            jaccards[kind] += values
+        return Evaluation(
+            self.scores + other.scores,
+            self.found + other.found,
+            self.variants + other.variants,
+            dict(jaccards),
+            self.merged + other.merged,
+            self.negatives + other.negatives,
+            self.examples + other.examples,
+            self.dedup_s + other.dedup_s,
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "scores": self.scores.as_dict(),
+            "kind_recall": {
+                kind: {
+                    "found": self.found[kind],
+                    "total": total,
+                    "median_jaccard": statistics.median(self.jaccards[kind]),
+                }
+                for kind, total in self.variants.items()
+            },
+            "negatives": {
+                c: {"merged": self.merged[c], "total": self.negatives[c]}
+                for c in NEGATIVE_CATEGORIES
+            },
+            "dedup_s": self.dedup_s,
+        }
+
+
+def evaluate(
+    labelled: LabelledSet, settings: DedupSettings, topics: tuple[dict[str, int], np.ndarray]
+) -> Evaluation:
+    """Run the production ``deduplicate`` at ``settings`` and measure it."""
+    docs, labels = labelled.docs, labelled.labels
+    clock = time.perf_counter()
+    clusters = run_dedup(docs, settings)
+    seconds = time.perf_counter() - clock
+    found, variants, jaccards = kind_recall(docs, labels, clusters)
+    merged, negatives, examples = negative_breakdown(docs, labels, clusters, topics)
+    scores = pair_scores(clusters, labelled.groups)
+    return Evaluation(scores, found, variants, jaccards, merged, negatives, examples, seconds)
 
 
 def kind_recall(
     docs: Sequence[Document], labels: Mapping[str, Label], clusters: Mapping[str, str]
-) -> dict[str, tuple[int, int, float]]:
-    """Per variant kind: (found, total, median exact Jaccard to the original) of the pairs
-    (original, variant) -- found when both share a cluster."""
+) -> tuple[Counter[str], Counter[str], dict[str, list[float]]]:
+    """Per variant kind: (original, variant) pairs sharing a cluster, all such pairs, and their
+    exact 3-shingle Jaccard similarities."""
     originals = {labels[d.doc_id].group: d for d in docs if labels[d.doc_id].kind == "original"}
     found: Counter[str] = Counter()
     total: Counter[str] = Counter()
@@ -839,13 +970,8 @@ def kind_recall(
             continue
         total[label.kind] += 1
         found[label.kind] += clusters[doc.doc_id] == clusters[original.doc_id]
-        a, b = shingles(doc.text, 3), shingles(original.text, 3)
-        jaccards[label.kind].append(len(a & b) / len(a | b) if a | b else 1.0)
-    return {
-        kind: (found[kind], total[kind], statistics.median(jaccards[kind]))
-        for kind in (*VARIANT_KINDS, ISSUER_KIND)
-        if total[kind]
-    }
+        jaccards[label.kind].append(exact_jaccard(doc.text, original.text))
+    return found, total, dict(jaccards)
 
 
 def topic_similarity(
@@ -900,9 +1026,9 @@ def negative_breakdown(
     labels: Mapping[str, Label],
     clusters: Mapping[str, str],
     topics: tuple[dict[str, int], np.ndarray],
-    examples: int = 5,
-) -> tuple[dict[str, tuple[int, int]], list[tuple]]:
-    """Per category: (merged, total) negative pairs; and a few merged examples.
+    examples: int = 3,
+) -> tuple[Counter[str], Counter[str], list[tuple[str, str, str]]]:
+    """Per category: negative pairs sharing a cluster, all negative pairs; a few merged examples.
 
     A pair merged only through a chain (a ~ b ~ c) counts in the category of (a, c) itself.
     """
@@ -937,7 +1063,7 @@ def negative_breakdown(
             for j in hits[: max(0, examples - len(shown))]:
                 a, b = labels[ids[i]], labels[ids[i + 1 + j]]
                 shown.append((name, f"{a.group} [{a.kind}]", f"{b.group} [{b.kind}]"))
-    return {name: (merged[name], total[name]) for name in NEGATIVE_CATEGORIES}, shown
+    return merged, total, shown
 
 
 # --------------------------------------------------------------------------------------------
@@ -1017,31 +1143,80 @@ def brute_force_pairs(minhashes: Mapping, settings: DedupSettings) -> list[tuple
 
 
 def sweep(
-    docs: Sequence[Document],
-    groups: Mapping[str, str],
+    labelled: LabelledSet,
     cache: SignatureCache,
     thresholds: Sequence[float],
     shingle_sizes: Sequence[int],
     num_perms: Sequence[int],
 ) -> list[SweepRow]:
+    """Scores of every combination of the given values on one labelled set."""
     rows = []
+    groups = labelled.groups
     for shingle_size in shingle_sizes:
         for num_perm in num_perms:
             for threshold in thresholds:
                 settings = DedupSettings(
                     threshold=threshold, shingle_size=shingle_size, num_perm=num_perm
                 )
-                clusters = run_dedup(docs, settings, cache)
-                rows.append(
-                    SweepRow(shingle_size, num_perm, threshold, pair_scores(clusters, groups))
-                )
+                clusters = run_dedup(labelled.docs, settings, cache)
+                scores = pair_scores(clusters, groups)
+                rows.append(SweepRow(labelled.seed, shingle_size, num_perm, threshold, scores))
     return rows
 
 
-def recommend(rows: Sequence[SweepRow]) -> SweepRow | None:
-    """The setting with the largest margin over both targets; ties: fewer permutations."""
-    passing = [r for r in rows if r.margin > 0]
-    return max(passing, key=lambda r: (round(r.margin, 3), -r.num_perm)) if passing else None
+def setting(row: SweepRow) -> tuple[int, int, float]:
+    return row.shingle_size, row.num_perm, row.threshold
+
+
+def pooled(rows: Sequence[SweepRow]) -> list[SweepRow]:
+    """One row per setting, the counts summed over seeds, in first-seen order."""
+    totals: dict[tuple[int, int, float], Scores] = {}
+    for row in rows:
+        key = setting(row)
+        totals[key] = totals[key] + row.scores if key in totals else row.scores
+    return [SweepRow(None, *key, scores) for key, scores in totals.items()]
+
+
+NEIGHBOURHOOD = 0.05
+"""Thresholds this close count as neighbours when judging how robust a setting is."""
+
+
+def robust_margin(row: SweepRow, per_seed: Sequence[SweepRow]) -> float:
+    """The smallest margin over every seed at ``row``'s threshold and its neighbours (same
+    shingle size and permutations): a setting next to a cliff, or good on one draw of the
+    labelled set only, is fragile whatever its pooled score."""
+    return min(
+        r.scores.margin
+        for r in per_seed
+        if (r.shingle_size, r.num_perm) == (row.shingle_size, row.num_perm)
+        and abs(r.threshold - row.threshold) <= NEIGHBOURHOOD + 1e-9
+    )
+
+
+def ranking(
+    rows: Sequence[SweepRow], per_seed: Sequence[SweepRow], top: int = 8
+) -> list[tuple[SweepRow, float]]:
+    """Pooled settings meeting both targets, by robust margin (ties: fewer permutations)."""
+    scored = [(row, robust_margin(row, per_seed)) for row in rows if row.scores.margin > 0]
+    scored.sort(key=lambda item: (-round(item[1], 2), item[0].num_perm, -item[0].shingle_size))
+    return scored[:top]
+
+
+def compare_lsh(
+    labelled: LabelledSet, settings: DedupSettings, cache: SignatureCache
+) -> dict[str, tuple[Scores, float]]:
+    """Scores and seconds with other LSH band weightings, and with every pair compared."""
+    options: list[tuple[str, Callable | None, tuple[float, float]]] = [
+        (f"weights {w}", None, w) for w in ((0.5, 0.5), (0.2, 0.8), (0.1, 0.9))
+    ]
+    options.append(("all pairs, no LSH", brute_force_pairs, dedup.minhash.LSH_WEIGHTS))
+    results = {}
+    for name, finder, weights in options:
+        clock = time.perf_counter()
+        with mock.patch.object(dedup.minhash, "LSH_WEIGHTS", weights):
+            clusters = run_dedup(labelled.docs, settings, cache, finder)
+        results[name] = (pair_scores(clusters, labelled.groups), time.perf_counter() - clock)
+    return results
 
 
 # --------------------------------------------------------------------------------------------
@@ -1053,50 +1228,64 @@ def pct(value: float) -> str:
     return f"{100 * value:.2f}%"
 
 
-def print_scores(title: str, scores: Scores, seconds: float) -> None:
+def describe(settings: DedupSettings) -> str:
+    return (
+        f"threshold {settings.threshold}, shingle_size {settings.shingle_size}, "
+        f"num_perm {settings.num_perm}"
+    )
+
+
+def print_pool(pool: Pool, settings: DedupSettings) -> None:
+    """The corpus, and its own copies (kept once) with their similarity."""
     print(
-        f"{title}: precision {pct(scores.precision)}  recall {pct(scores.recall)}  "
-        f"F1 {pct(scores.f1)}  (true pairs {scores.true_pairs:,}, predicted "
-        f"{scores.predicted_pairs:,}, correct {scores.true_positives:,}; {seconds:.1f}s)"
+        f"corpus: {len(pool.sources) + len(pool.left_out):,} pages extracted in "
+        f"{pool.extract_s:.0f}s; {len(pool.copies)} copy another page and are left out:"
     )
+    for a, b, _jaccard, containment in pool.copies:
+        text_a, text_b = pool.sources[a].doc.text, pool.left_out[b].doc.text
+        jaccard = exact_jaccard(text_a, text_b, settings.shingle_size)
+        print(
+            f"    {a} ~ {b}: Jaccard {jaccard:.2f} at shingle size {settings.shingle_size}, "
+            f"containment {containment:.2f}"
+        )
 
 
-def print_evaluation(
-    labelled: LabelledSet, settings: DedupSettings, topics: tuple[dict[str, int], np.ndarray]
-) -> dict:
-    """Scores, per-kind recall and the hard-negative breakdown at ``settings``."""
-    docs, labels = labelled.docs, labelled.labels
-    groups = {d.doc_id: labels[d.doc_id].group for d in docs}
-    clock = time.perf_counter()
-    clusters = run_dedup(docs, settings)
-    seconds = time.perf_counter() - clock
-    scores = pair_scores(clusters, groups)
-    print_scores(
-        f"threshold {settings.threshold}, shingle {settings.shingle_size}, "
-        f"num_perm {settings.num_perm}",
-        scores,
-        seconds,
+def print_labelled_set(labelled: LabelledSet) -> None:
+    sizes = Counter(labelled.groups.values())
+    kinds = Counter(labelled.labels[d.doc_id].kind for d in labelled.docs)
+    print(
+        f"seed {labelled.seed}: {len(labelled.docs):,} documents in {len(sizes):,} groups "
+        f"({sum(1 for n in sizes.values() if n > 1)} with variants), "
+        f"{pairs_within(sizes.values()):,} true pairs; variants extracted in "
+        f"{labelled.extract_s:.0f}s; {labelled.boilerplate_cleaned} documents changed by "
+        "site boilerplate removal"
     )
-    recall_by_kind = kind_recall(docs, labels, clusters)
+    print("    by kind: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
+    if labelled.failures:
+        failed = ", ".join(f"{k} {n}" for k, n in labelled.failures.items())
+        print(f"    variants whose extraction failed (left out): {failed}")
+
+
+def print_evaluation(evaluation: Evaluation) -> None:
+    """Scores, recall by variant kind and false positives by negative category."""
+    scores = evaluation.scores
+    print(
+        f"precision {pct(scores.precision)}  recall {pct(scores.recall)}  F1 {pct(scores.f1)}  "
+        f"(true pairs {scores.true_pairs:,}, predicted {scores.predicted_pairs:,}, correct "
+        f"{scores.true_positives:,}; deduplicate {evaluation.dedup_s:.1f}s)"
+    )
     print("  recall of (original, variant) pairs by kind   [median exact 3-shingle Jaccard]")
-    for kind, (found, total, jaccard) in recall_by_kind.items():
-        print(f"    {kind:<18} {found:>4}/{total:<4} {pct(found / total):>8}   [{jaccard:.2f}]")
-    negatives, examples = negative_breakdown(docs, labels, clusters, topics)
+    for kind in (*VARIANT_KINDS, ISSUER_KIND):
+        found, total = evaluation.found[kind], evaluation.variants[kind]
+        if total:
+            jaccard = statistics.median(evaluation.jaccards[kind])
+            print(f"    {kind:<18} {found:>5}/{total:<5} {pct(found / total):>8}   [{jaccard:.2f}]")
     print("  negative pairs merged (false positives) by category")
-    for name, (merged, total) in negatives.items():
-        print(f"    {name:<20} {merged:>6} of {total:>10,}")
-    for category, a, b in examples:
+    for category in NEGATIVE_CATEGORIES:
+        merged, total = evaluation.merged[category], evaluation.negatives[category]
+        print(f"    {category:<20} {merged:>6} of {total:>12,}")
+    for category, a, b in evaluation.examples[:6]:
         print(f"      e.g. {category}: {a} ~ {b}")
-    return {
-        "settings": asdict(settings),
-        "scores": asdict(scores),
-        "dedup_s": seconds,
-        "kind_recall": {
-            k: {"found": f, "total": t, "median_jaccard": j}
-            for k, (f, t, j) in recall_by_kind.items()
-        },
-        "negatives": {k: {"merged": m, "total": t} for k, (m, t) in negatives.items()},
-    }
 
 
 def print_sweep(rows: Sequence[SweepRow], thresholds: Sequence[float]) -> None:
@@ -1115,18 +1304,31 @@ def print_sweep(rows: Sequence[SweepRow], thresholds: Sequence[float]) -> None:
             values = []
             for t in thresholds:
                 row = cells[t]
-                mark = "*" if row.margin > 0 else " "
+                mark = "*" if row.scores.margin > 0 else " "
                 values.append(f"{100 * getattr(row.scores, metric):5.1f}{mark}")
             print(f"{shingle_size:>7} {num_perm:>4} | " + " ".join(values))
 
 
-def print_corpus_copies(labelled: LabelledSet, settings: DedupSettings) -> None:
-    """The corpus's own copies (kept once in the set) and whether dedup would merge them."""
-    print(f"corpus pages that copy another page (second one left out): {len(labelled.copies)}")
-    for a, b, jaccard, containment in labelled.copies:
+def print_ranking(ranked: Sequence[tuple[SweepRow, float]]) -> None:
+    print(
+        "\nsettings by robust margin: the worst margin over every seed at the threshold and its "
+        f"neighbours (+-{NEIGHBOURHOOD}); margin 1 = no errors, 0 = on a target"
+    )
+    print("shingle perm threshold | precision  recall | margin robust")
+    for row, robust in ranked:
         print(
-            f"    {a} ~ {b}: Jaccard {jaccard:.2f}, containment {containment:.2f}, "
-            f"above threshold {settings.threshold}: {jaccard >= settings.threshold}"
+            f"{row.shingle_size:>7} {row.num_perm:>4} {row.threshold:>9.2f} | "
+            f"{pct(row.scores.precision):>9} {pct(row.scores.recall):>7} | "
+            f"{row.scores.margin:>6.2f} {robust:>6.2f}"
+        )
+
+
+def print_lsh(results: Mapping[str, tuple[Scores, float]]) -> None:
+    print("  weights = (false positive, false negative) weights from which datasketch picks bands")
+    for name, (scores, seconds) in results.items():
+        print(
+            f"    {name:<20} precision {pct(scores.precision)}  recall {pct(scores.recall)}  "
+            f"({seconds:.2f}s with cached signatures)"
         )
 
 
@@ -1149,14 +1351,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--corpus",
         type=Path,
         default=DEFAULT_CORPUS,
-        help="dev-corpus extraction folder (annotations.json, html/)",
+        help="dev-corpus extraction folder (annotations.json, html/); default: %(default)s",
     )
-    parser.add_argument("--sources", type=int, default=300, help="articles that get variants")
+    parser.add_argument(
+        "--sources", type=int, default=300, help="articles that get variants, per seed"
+    )
     parser.add_argument(
         "--issuers", type=int, default=30, help="release series sharing an 'about us' block"
     )
     parser.add_argument("--issuer-size", type=int, default=5, help="releases per series")
-    parser.add_argument("--seed", type=int, default=20240611)
+    parser.add_argument(
+        "--seeds",
+        type=ints,
+        default=[20240611, 1, 2],
+        help="one labelled set per seed, results pooled (default: %(default)s)",
+    )
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 2, help="extraction processes"
     )
@@ -1180,106 +1389,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.corpus / "annotations.json").is_file():
         print(f"corpus not found: {args.corpus} (pass --corpus)", file=sys.stderr)
         return 2
-    labelled = build_labelled_set(
-        args.corpus,
-        args.sources,
-        args.seed,
-        args.jobs,
-        issuers=args.issuers,
-        issuer_size=args.issuer_size,
-        boilerplate=not args.no_boilerplate_removal,
-    )
-    docs, labels = labelled.docs, labelled.labels
-    groups = {d.doc_id: labels[d.doc_id].group for d in docs}
-    group_sizes = Counter(groups.values())
-    kinds = Counter(labels[d.doc_id].kind for d in docs)
-    print(
-        f"labelled set: {len(docs):,} documents in {len(group_sizes):,} groups "
-        f"({sum(1 for n in group_sizes.values() if n > 1)} with variants), "
-        f"{pairs_within(group_sizes.values()):,} true pairs; extraction {labelled.extract_s:.0f}s"
-    )
-    print("  documents by kind: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
-    if labelled.failures:
-        print(
-            "  variants that failed extraction (left out): "
-            + ", ".join(f"{k} {n}" for k, n in labelled.failures.items())
-        )
-    print(f"  documents changed by site boilerplate removal: {labelled.boilerplate_cleaned}")
+    started = time.perf_counter()
     defaults = DedupSettings()
-    print_corpus_copies(labelled, defaults)
-    topics = topic_similarity(docs, labels)
+    pool = load_pool(args.corpus, args.jobs)
+    print_pool(pool, defaults)
 
-    print("\n== current defaults ==")
-    results = {
-        "documents": len(docs),
-        "groups": len(group_sizes),
-        "true_pairs": pairs_within(group_sizes.values()),
-        "kinds": dict(kinds),
-        "defaults": print_evaluation(labelled, defaults, topics),
-    }
-    stable = order_independent(docs, defaults, args.seed)
-    results["order_independent"] = stable
+    evaluations, per_seed, lsh, stable = [], [], defaultdict(list), True
+    for seed in args.seeds:
+        labelled = build_labelled_set(
+            pool,
+            args.sources,
+            seed,
+            args.jobs,
+            issuers=args.issuers,
+            issuer_size=args.issuer_size,
+            boilerplate=not args.no_boilerplate_removal,
+        )
+        print_labelled_set(labelled)
+        topics = topic_similarity(labelled.docs, labelled.labels)
+        evaluations.append(evaluate(labelled, defaults, topics))
+        stable = stable and order_independent(labelled.docs, defaults, seed)
+        if not args.no_sweep:
+            cache = SignatureCache()
+            per_seed += sweep(labelled, cache, args.thresholds, args.shingle_sizes, args.num_perms)
+            for name, result in compare_lsh(labelled, defaults, cache).items():
+                lsh[name].append(result)
+
+    evaluation = sum(evaluations[1:], evaluations[0])
+    print(f"\n== defaults ({describe(defaults)}), {len(args.seeds)} seeds pooled ==")
+    print_evaluation(evaluation)
     print(
-        f"order-independent ({ORDER_SHUFFLES} shuffles, all dedup fields equal): "
+        f"order-independent ({ORDER_SHUFFLES} shuffles per seed, every dedup field equal): "
         f"{'yes' if stable else 'NO'}"
     )
-
+    results = {
+        "seeds": args.seeds,
+        "settings": asdict(defaults),
+        "defaults": evaluation.as_dict(),
+        "order_independent": stable,
+    }
     if not args.no_sweep:
-        cache = SignatureCache()
-        clock = time.perf_counter()
-        rows = sweep(docs, groups, cache, args.thresholds, args.shingle_sizes, args.num_perms)
-        print(f"\n== sweep: {len(rows)} settings in {time.perf_counter() - clock:.0f}s ==")
+        rows = pooled(per_seed)
+        print(f"\n== sweep: {len(rows)} settings x {len(args.seeds)} seeds, pooled ==")
         print_sweep(rows, args.thresholds)
+        ranked = ranking(rows, per_seed)
+        print_ranking(ranked)
+        lsh_pooled = {
+            name: (sum((s for s, _ in runs[1:]), runs[0][0]), sum(t for _, t in runs))
+            for name, runs in lsh.items()
+        }
+        print(f"\n== LSH banding at the defaults (LSH_WEIGHTS = {dedup.minhash.LSH_WEIGHTS}) ==")
+        print_lsh(lsh_pooled)
         results["sweep"] = [
-            {
-                "shingle_size": r.shingle_size,
-                "num_perm": r.num_perm,
-                "threshold": r.threshold,
-                **asdict(r.scores),
-            }
-            for r in rows
+            {"seed": r.seed, "setting": setting(r), **r.scores.as_dict()} for r in per_seed + rows
         ]
-        best = recommend(rows)
-        if best:
-            chosen = DedupSettings(
-                threshold=best.threshold, shingle_size=best.shingle_size, num_perm=best.num_perm
-            )
-            print(
-                f"\n== largest margin over the targets: threshold {best.threshold}, "
-                f"shingle {best.shingle_size}, num_perm {best.num_perm} =="
-            )
-            results["recommended"] = print_evaluation(labelled, chosen, topics)
-            results["lsh"] = compare_lsh(docs, groups, chosen, cache)
+        results["ranking"] = [
+            {"setting": setting(r), "margin": r.scores.margin, "robust_margin": m}
+            for r, m in ranked
+        ]
+        results["lsh"] = {name: s.as_dict() for name, (s, _t) in lsh_pooled.items()}
+    print(f"\ntotal {time.perf_counter() - started:.0f}s")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
     return 0
-
-
-def compare_lsh(
-    docs: Sequence[Document],
-    groups: Mapping[str, str],
-    settings: DedupSettings,
-    cache: SignatureCache,
-) -> dict:
-    """Scores with other LSH weightings and with exhaustive pair comparison (no banding)."""
-    print("LSH banding at these settings (weights = false-positive, false-negative):")
-    results = {}
-    options: list[tuple[str, Callable | None, tuple[float, float]]] = [
-        (f"weights {w}", None, w) for w in ((0.5, 0.5), (0.2, 0.8), (0.1, 0.9))
-    ]
-    options.append(("all pairs, no LSH", brute_force_pairs, dedup.minhash.LSH_WEIGHTS))
-    for name, finder, weights in options:
-        clock = time.perf_counter()
-        with mock.patch.object(dedup.minhash, "LSH_WEIGHTS", weights):
-            clusters = run_dedup(docs, settings, cache, finder)
-        scores = pair_scores(clusters, groups)
-        seconds = time.perf_counter() - clock
-        print(
-            f"    {name:<20} precision {pct(scores.precision)}  recall "
-            f"{pct(scores.recall)}  ({seconds:.2f}s with cached signatures)"
-        )
-        results[name] = {**asdict(scores), "seconds": seconds}
-    return results
 
 
 if __name__ == "__main__":

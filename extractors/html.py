@@ -30,6 +30,9 @@ _MIN_LEAD_WORDS = 8
 """A meta description this long that the page shows is its lead (standfirst)."""
 _MAX_LINK_TITLE = 120
 """Lines under a "Related articles" heading at most this long (and not a sentence) are links."""
+_DATE_SEARCH = {"extensive_search": False, "original_date": True}
+"""htmldate without its extensive search, which guesses dates from free text such as a
+copyright year ("© 2024" became 2024-01-01) and costs a third of metadata extraction."""
 _INVISIBLE_TEXT = "ancestor::script or ancestor::style or ancestor::noscript or ancestor::template"
 
 
@@ -48,6 +51,7 @@ def extract_html(
             include_tables=True,
             favor_precision=favor_precision,
             favor_recall=favor_recall,
+            date_extraction_params=_DATE_SEARCH,
         )
     except RecursionError as error:
         raise StageError("extract", "markup nested too deeply to parse") from error

@@ -7,7 +7,6 @@ concurrently, each batch in its own time-limited sandbox process.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from dedup import DedupStats, deduplicate
 from pressroom import pipeline, progress
 from pressroom.process import EMPTY_BODY
 from pressroom.report import summary_markdown
+from pressroom.sandbox import SandboxPool
 from pressroom.settings import (
     BoilerplateSettings,
     DedupSettings,
@@ -38,8 +38,11 @@ _TASK_OPTIONS = {"cache_policy": NO_CACHE, "persist_result": False}
 
 
 @task(name="extract-batch", **_TASK_OPTIONS)
-def extract_batch(files: list[str], settings: IngestSettings) -> pipeline.BatchResult:
-    result = pipeline.extract_batch(files, settings.read, settings.extract)
+def extract_batch(
+    files: list[str], settings: IngestSettings, sandboxes: SandboxPool
+) -> pipeline.BatchResult:
+    with sandboxes.borrow() as sandbox:
+        result = pipeline.extract_batch(files, settings.read, settings.extract, sandbox)
     get_run_logger().info(
         "%d files: %d documents, %d quarantined",
         len(files),
@@ -78,11 +81,12 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-@flow(name="ingest", task_runner=ThreadPoolTaskRunner(max_workers=os.cpu_count() or 2))
+@flow(name="ingest", task_runner=ThreadPoolTaskRunner())
 def ingest(
     paths: list[str],
     out: str = "out",
     batch_size: int = IngestSettings.batch_size,
+    workers: int = IngestSettings.workers,
     extract_timeout_s: float = ExtractSettings.timeout_s,
     max_bytes: int = ReadSettings.max_bytes,
     dedup_threshold: float = DedupSettings.threshold,
@@ -103,6 +107,7 @@ def ingest(
             threshold=dedup_threshold, shingle_size=shingle_size, num_perm=num_perm
         ),
         batch_size=batch_size,
+        workers=workers,
     )
     run_id, out_dir, timings = new_run_id(), Path(out), {}
     started = datetime.now(UTC)
@@ -111,8 +116,11 @@ def ingest(
     files = pipeline.discover(paths)
     logger.info("run %s: %d input files under %s", run_id, len(files), ", ".join(paths))
     progress.advance("extract", 0, len(files))
-    futures = [extract_batch.submit(b, settings) for b in pipeline.batches(files, batch_size)]
-    results = [future.result() for future in futures]
+    sandboxes = [pipeline.extraction_sandbox(settings.extract) for _ in range(workers)]
+    with SandboxPool(sandboxes) as pool:
+        batches = pipeline.batches(files, batch_size)
+        futures = [extract_batch.submit(batch, settings, pool) for batch in batches]
+        results = [future.result() for future in futures]
     docs = [doc for result in results for doc in result.documents]
     failures = [record for result in results for record in result.failures]
     timings["extract"] = time.perf_counter() - clock

@@ -44,6 +44,9 @@ def ingest(
     batch_size: Annotated[
         int, typer.Option(min=1, help="Input files per extraction task.")
     ] = IngestSettings.batch_size,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Extraction processes working at once.")
+    ] = IngestSettings.workers,
     extract_timeout: Annotated[
         float, typer.Option(min=0.1, help="Seconds allowed to extract one document.")
     ] = ExtractSettings.timeout_s,
@@ -79,6 +82,7 @@ def ingest(
         raise typer.BadParameter(message, param_hint="--out") from error
     parameters = dict(
         batch_size=batch_size,
+        workers=workers,
         extract_timeout_s=extract_timeout,
         max_bytes=max_bytes,
         dedup_threshold=threshold,

@@ -41,36 +41,42 @@ def batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(items[start : start + size])
 
 
+def extraction_sandbox(settings: ExtractSettings = ExtractSettings()) -> Sandbox:
+    """A sandbox that turns raw pages into documents within the per-document time limit."""
+    return Sandbox(partial(process_document, settings=settings), settings.timeout_s, warm_up)
+
+
 def extract_batch(
     files: Sequence[str],
     read: ReadSettings = ReadSettings(),
     extract: ExtractSettings = ExtractSettings(),
+    sandbox: Sandbox | None = None,
 ) -> BatchResult:
-    """Read, decode, extract and normalise the pages of ``files`` in a time-limited sandbox."""
+    """Read, decode, extract and normalise the pages of ``files`` in a time-limited sandbox.
+
+    Without a ``sandbox``, the batch starts (and stops) one of its own.
+    """
+    if sandbox is None:
+        with extraction_sandbox(extract) as own:
+            return extract_batch(files, read, extract, own)
     result = BatchResult()
-    sandbox = Sandbox(partial(process_document, settings=extract), extract.timeout_s, warm_up)
-    with sandbox:
-        for file in files:
-            for item in read_file(Path(file), read.max_bytes):
-                result.read += 1
-                if isinstance(item, QuarantineRecord):
-                    result.failures.append(item)
-                    continue
-                try:
-                    result.documents.append(sandbox.run(item))
-                except StageError as error:
-                    result.failures.append(failure(item, error.stage, error.message))
-                except ItemTimeout as error:
-                    result.failures.append(
-                        failure(item, "extract", f"extraction timed out: {error}")
-                    )
-                except WorkerDied as error:
-                    result.failures.append(failure(item, "extract", str(error)))
-                except Exception as error:  # a bug or library failure on this page: quarantine it
-                    result.failures.append(
-                        failure(item, "extract", f"{type(error).__name__}: {error}")
-                    )
-            progress.advance("extract", 1, None)
+    for file in files:
+        for item in read_file(Path(file), read.max_bytes):
+            result.read += 1
+            if isinstance(item, QuarantineRecord):
+                result.failures.append(item)
+                continue
+            try:
+                result.documents.append(sandbox.run(item))
+            except StageError as error:
+                result.failures.append(failure(item, error.stage, error.message))
+            except ItemTimeout as error:
+                result.failures.append(failure(item, "extract", f"extraction timed out: {error}"))
+            except WorkerDied as error:
+                result.failures.append(failure(item, "extract", str(error)))
+            except Exception as error:  # a bug or library failure on this page: quarantine it
+                result.failures.append(failure(item, "extract", f"{type(error).__name__}: {error}"))
+        progress.advance("extract", 1, None)
     return result
 
 

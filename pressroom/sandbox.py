@@ -8,7 +8,9 @@ fails with a clear reason and the next item goes on.
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections.abc import Callable
+import queue
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -87,6 +89,8 @@ class Sandbox:
                 raise ItemTimeout(f"took longer than the limit of {self._timeout_s:g} s")
             ok, value = self._connection.recv()
         except (EOFError, BrokenPipeError, ConnectionResetError) as error:
+            if self._process is not None:
+                self._process.join(timeout=5)  # let it finish dying, so its exit code is known
             code = self._process.exitcode if self._process else None
             self._kill()
             raise WorkerDied(f"extraction process died (exit code {code})") from error
@@ -127,3 +131,33 @@ class Sandbox:
         if self._connection is not None:
             self._connection.close()
         self._process = self._connection = None
+
+
+class SandboxPool:
+    """A fixed set of sandboxes shared by concurrent batches: each batch borrows one.
+
+    Children live as long as the pool, so their start-up and warm caches are paid once per
+    worker, not once per batch.
+    """
+
+    def __init__(self, sandboxes: Sequence[Sandbox]):
+        self._all = list(sandboxes)
+        self._idle: queue.Queue[Sandbox] = queue.Queue()
+        for sandbox in self._all:
+            self._idle.put(sandbox)
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for sandbox in self._all:
+            sandbox.close()
+
+    @contextmanager
+    def borrow(self) -> Iterator[Sandbox]:
+        """An idle sandbox, waiting for one if all are busy."""
+        sandbox = self._idle.get()
+        try:
+            yield sandbox
+        finally:
+            self._idle.put(sandbox)

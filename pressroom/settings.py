@@ -5,6 +5,7 @@ The defaults are the ones documented (and measured) in ``docs/defaults.md``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 
 
@@ -60,6 +61,8 @@ class IngestSettings:
     boilerplate: BoilerplateSettings = field(default_factory=BoilerplateSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
     batch_size: int = 200
+    workers: int = os.cpu_count() or 1
+    """Extraction sandbox processes working at once (one batch each)."""
     """Input files per extraction task: enough that Prefect's per-task overhead is negligible."""
 
     def as_dict(self) -> dict:

@@ -21,6 +21,7 @@ def test_help_documents_every_command_and_option():
     for option in [
         "--out",
         "--batch-size",
+        "--workers",
         "--extract-timeout",
         "--max-bytes",
         "--threshold",
