@@ -1193,11 +1193,53 @@ def robust_margin(row: SweepRow, per_seed: Sequence[SweepRow]) -> float:
     )
 
 
+NOISE_BUFFER = 4.0
+"""Thresholds must lie this many standard deviations of the MinHash estimate above the hardest
+negatives (odds of about 3e-5 that one such pair is merged by estimation noise; union-find
+chains such merges). Closer, precision on this set may look perfect only because few of its
+negatives are that similar, while press releases sharing an issuer's boilerplate are common."""
+
+
+def hardest_negatives(labelled: LabelledSet, shingle_sizes: Sequence[int]) -> dict[int, float]:
+    """Per shingle size: the highest exact Jaccard between releases of one series (different
+    articles sharing the issuer's block), the closest negatives the set is built to hold."""
+    series: dict[str, list[Document]] = defaultdict(list)
+    for doc in labelled.docs:
+        label = labelled.labels[doc.doc_id]
+        if label.issuer:
+            series[label.issuer].append(doc)
+    pairs = [
+        (a.text, b.text)
+        for docs in series.values()
+        for a, b in combinations(docs, 2)
+        if labelled.labels[a.doc_id].group != labelled.labels[b.doc_id].group
+    ]
+    return {
+        size: max((exact_jaccard(a, b, size) for a, b in pairs), default=0.0)
+        for size in shingle_sizes
+    }
+
+
+def noise_buffer(row: SweepRow, hardest: Mapping[int, float]) -> float:
+    """How many standard deviations of the estimated Jaccard (at the hardest negative's
+    similarity) the threshold lies above the hardest negative."""
+    j = hardest[row.shingle_size]
+    return (row.threshold - j) / max(math.sqrt(j * (1 - j) / row.num_perm), 1e-9)
+
+
 def ranking(
-    rows: Sequence[SweepRow], per_seed: Sequence[SweepRow], top: int = 8
-) -> list[tuple[SweepRow, float]]:
-    """Pooled settings meeting both targets, by robust margin (ties: fewer permutations)."""
-    scored = [(row, robust_margin(row, per_seed)) for row in rows if row.scores.margin > 0]
+    rows: Sequence[SweepRow],
+    per_seed: Sequence[SweepRow],
+    hardest: Mapping[int, float],
+    top: int = 8,
+) -> list[tuple[SweepRow, float, float]]:
+    """Pooled settings meeting both targets with a noise buffer of at least ``NOISE_BUFFER``,
+    by robust margin (ties: fewer permutations, then longer shingles)."""
+    scored = [
+        (row, robust_margin(row, per_seed), noise_buffer(row, hardest))
+        for row in rows
+        if row.scores.margin > 0 and noise_buffer(row, hardest) >= NOISE_BUFFER
+    ]
     scored.sort(key=lambda item: (-round(item[1], 2), item[0].num_perm, -item[0].shingle_size))
     return scored[:top]
 
@@ -1309,17 +1351,23 @@ def print_sweep(rows: Sequence[SweepRow], thresholds: Sequence[float]) -> None:
             print(f"{shingle_size:>7} {num_perm:>4} | " + " ".join(values))
 
 
-def print_ranking(ranked: Sequence[tuple[SweepRow, float]]) -> None:
+def print_ranking(
+    ranked: Sequence[tuple[SweepRow, float, float]], hardest: Mapping[int, float]
+) -> None:
+    closest = ", ".join(f"{size}: {j:.2f}" for size, j in hardest.items())
+    print(f"\nhardest negatives, exact Jaccard by shingle size: {closest}")
     print(
-        "\nsettings by robust margin: the worst margin over every seed at the threshold and its "
-        f"neighbours (+-{NEIGHBOURHOOD}); margin 1 = no errors, 0 = on a target"
+        "settings by robust margin (the worst margin over every seed at the threshold and its "
+        f"neighbours +-{NEIGHBOURHOOD}; 1 = no errors, 0 = on a target), among those whose "
+        f"threshold is >= {NOISE_BUFFER:.0f} sigma of the MinHash estimate above the hardest "
+        "negatives"
     )
-    print("shingle perm threshold | precision  recall | margin robust")
-    for row, robust in ranked:
+    print("shingle perm threshold | precision  recall | margin robust | sigma")
+    for row, robust, buffer in ranked:
         print(
             f"{row.shingle_size:>7} {row.num_perm:>4} {row.threshold:>9.2f} | "
             f"{pct(row.scores.precision):>9} {pct(row.scores.recall):>7} | "
-            f"{row.scores.margin:>6.2f} {robust:>6.2f}"
+            f"{row.scores.margin:>6.2f} {robust:>6.2f} | {buffer:>5.1f}"
         )
 
 
@@ -1395,6 +1443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_pool(pool, defaults)
 
     evaluations, per_seed, lsh, stable = [], [], defaultdict(list), True
+    hardest: dict[int, float] = defaultdict(float)
     for seed in args.seeds:
         labelled = build_labelled_set(
             pool,
@@ -1414,6 +1463,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             per_seed += sweep(labelled, cache, args.thresholds, args.shingle_sizes, args.num_perms)
             for name, result in compare_lsh(labelled, defaults, cache).items():
                 lsh[name].append(result)
+            for size, j in hardest_negatives(labelled, args.shingle_sizes).items():
+                hardest[size] = max(hardest[size], j)
 
     evaluation = sum(evaluations[1:], evaluations[0])
     print(f"\n== defaults ({describe(defaults)}), {len(args.seeds)} seeds pooled ==")
@@ -1432,8 +1483,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = pooled(per_seed)
         print(f"\n== sweep: {len(rows)} settings x {len(args.seeds)} seeds, pooled ==")
         print_sweep(rows, args.thresholds)
-        ranked = ranking(rows, per_seed)
-        print_ranking(ranked)
+        ranked = ranking(rows, per_seed, hardest)
+        print_ranking(ranked, hardest)
         lsh_pooled = {
             name: (sum((s for s, _ in runs[1:]), runs[0][0]), sum(t for _, t in runs))
             for name, runs in lsh.items()
@@ -1443,9 +1494,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["sweep"] = [
             {"seed": r.seed, "setting": setting(r), **r.scores.as_dict()} for r in per_seed + rows
         ]
+        results["hardest_negatives"] = dict(hardest)
         results["ranking"] = [
-            {"setting": setting(r), "margin": r.scores.margin, "robust_margin": m}
-            for r, m in ranked
+            {"setting": setting(r), "margin": r.scores.margin, "robust_margin": m, "sigma": b}
+            for r, m, b in ranked
         ]
         results["lsh"] = {name: s.as_dict() for name, (s, _t) in lsh_pooled.items()}
     print(f"\ntotal {time.perf_counter() - started:.0f}s")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 _MIN_CHARS = 40
-_SAMPLE_CHARS = 3000
+_SAMPLE_CHARS = 1000
 
 
 def detect_language(text: str) -> str | None:

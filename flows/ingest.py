@@ -1,7 +1,7 @@
 """The ``ingest`` flow: files on disk to a clean, deduplicated Parquet dataset.
 
 The flow only orchestrates; every step is a plain function in ``pressroom.pipeline``,
-``dedup`` or ``dataset``. Extraction runs as batched tasks (one per ``batch_size`` files),
+``dedup`` or ``dataset``. Extraction runs as batched tasks (see ``IngestSettings.batch_size``),
 concurrently, each batch in its own time-limited sandbox process.
 """
 
@@ -85,7 +85,7 @@ def new_run_id() -> str:
 def ingest(
     paths: list[str],
     out: str = "out",
-    batch_size: int = IngestSettings.batch_size,
+    batch_size: int | None = IngestSettings.batch_size,
     workers: int = IngestSettings.workers,
     extract_timeout_s: float = ExtractSettings.timeout_s,
     max_bytes: int = ReadSettings.max_bytes,
@@ -118,7 +118,7 @@ def ingest(
     progress.advance("extract", 0, len(files))
     sandboxes = [pipeline.extraction_sandbox(settings.extract) for _ in range(workers)]
     with SandboxPool(sandboxes) as pool:
-        batches = pipeline.batches(files, batch_size)
+        batches = pipeline.batches(files, settings.batch_size_for(len(files)))
         futures = [extract_batch.submit(batch, settings, pool) for batch in batches]
         results = [future.result() for future in futures]
     docs = [doc for result in results for doc in result.documents]

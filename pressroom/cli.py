@@ -42,7 +42,8 @@ def ingest(
         Path, typer.Option("--out", "-o", help="Output folder of the dataset.", file_okay=False)
     ] = Path("out"),
     batch_size: Annotated[
-        int, typer.Option(min=1, help="Input files per extraction task.")
+        int | None,
+        typer.Option(min=1, help="Input files per extraction task (default: sized to the input)."),
     ] = IngestSettings.batch_size,
     workers: Annotated[
         int, typer.Option(min=1, help="Extraction processes working at once.")

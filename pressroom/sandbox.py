@@ -110,12 +110,12 @@ class Sandbox:
 
     def _start(self) -> None:
         parent, child = self._context.Pipe()
-        self._process = self._context.Process(
+        process = self._context.Process(
             target=_serve, args=(self._function, self._warm_up, child), daemon=True
         )
-        self._process.start()
+        process.start()
         child.close()
-        self._connection = parent
+        self._process, self._connection = process, parent
         try:
             status = parent.recv() if parent.poll(_START_TIMEOUT_S) else "no answer"
         except EOFError:

@@ -5,6 +5,7 @@ The defaults are the ones documented (and measured) in ``docs/defaults.md``.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, field
 
@@ -60,10 +61,17 @@ class IngestSettings:
     extract: ExtractSettings = field(default_factory=ExtractSettings)
     boilerplate: BoilerplateSettings = field(default_factory=BoilerplateSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
-    batch_size: int = 200
+    batch_size: int | None = None
+    """Input files per extraction task; None sizes batches so that each worker gets about eight
+    (balanced finish) within 10..500 files (Prefect's per-task overhead stays negligible)."""
     workers: int = os.cpu_count() or 1
     """Extraction sandbox processes working at once (one batch each)."""
     """Input files per extraction task: enough that Prefect's per-task overhead is negligible."""
+
+    def batch_size_for(self, files: int) -> int:
+        if self.batch_size is not None:
+            return self.batch_size
+        return max(10, min(500, math.ceil(files / (self.workers * 8))))
 
     def as_dict(self) -> dict:
         return asdict(self)
