@@ -1,12 +1,13 @@
 """Near-duplicate benchmark: pairwise precision and recall of pressroom's deduplication.
 
-Run from the repository root (about three minutes with the sweep, on two cores)::
+Run from the repository root (about 8 minutes on two cores; docs/defaults.md quotes its output)::
 
     .venv/bin/python benchmarks/near_duplicates.py
-    .venv/bin/python benchmarks/near_duplicates.py --no-sweep --sources 100   # quicker look
+    .venv/bin/python benchmarks/near_duplicates.py --seeds 1 --no-sweep   # the defaults only
 
 The labelled set is built at run time from the dev corpus (``../shared/dev-corpus/extraction``
-next to the repository; nothing from it is stored here), deterministically for a given ``--seed``:
+next to the repository; nothing from it is stored here), once per seed of ``--seeds``, each
+deterministic; the results of all seeds are pooled:
 
 1. Every corpus page is read and extracted with the production code (``sources.read_file`` and
    ``process_document``). Pages that largely copy another corpus page (e.g. an archive.org
@@ -1432,6 +1433,77 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+@dataclass
+class SeedResult:
+    """What one seed's labelled set measured."""
+
+    evaluation: Evaluation
+    order_independent: bool
+    rows: list[SweepRow]
+    lsh: dict[str, tuple[Scores, float]]
+    hardest: dict[int, float]
+
+
+def run_seed(pool: Pool, seed: int, args: argparse.Namespace) -> SeedResult:
+    """Build one labelled set; evaluate the defaults, check input order, and sweep."""
+    defaults = DedupSettings()
+    labelled = build_labelled_set(
+        pool,
+        args.sources,
+        seed,
+        args.jobs,
+        issuers=args.issuers,
+        issuer_size=args.issuer_size,
+        boilerplate=not args.no_boilerplate_removal,
+    )
+    print_labelled_set(labelled)
+    topics = topic_similarity(labelled.docs, labelled.labels)
+    result = SeedResult(
+        evaluation=evaluate(labelled, defaults, topics),
+        order_independent=order_independent(labelled.docs, defaults, seed),
+        rows=[],
+        lsh={},
+        hardest={},
+    )
+    if not args.no_sweep:
+        cache = SignatureCache()
+        result.rows = sweep(labelled, cache, args.thresholds, args.shingle_sizes, args.num_perms)
+        result.lsh = compare_lsh(labelled, defaults, cache)
+        result.hardest = hardest_negatives(labelled, args.shingle_sizes)
+    return result
+
+
+def report_sweep(seeds: Sequence[SeedResult], thresholds: Sequence[float]) -> dict:
+    """Print the pooled sweep, the ranking and the LSH comparison; return them for JSON."""
+    per_seed = [row for seed in seeds for row in seed.rows]
+    rows = pooled(per_seed)
+    hardest = {size: max(seed.hardest[size] for seed in seeds) for size in seeds[0].hardest}
+    print(f"\n== sweep: {len(rows)} settings x {len(seeds)} seeds, pooled ==")
+    print_sweep(rows, thresholds)
+    ranked = ranking(rows, per_seed, hardest)
+    print_ranking(ranked, hardest)
+    lsh = {
+        name: (
+            sum((seed.lsh[name][0] for seed in seeds[1:]), seeds[0].lsh[name][0]),
+            sum(seed.lsh[name][1] for seed in seeds),
+        )
+        for name in seeds[0].lsh
+    }
+    print(f"\n== LSH banding at the defaults (LSH_WEIGHTS = {dedup.minhash.LSH_WEIGHTS}) ==")
+    print_lsh(lsh)
+    return {
+        "sweep": [
+            {"seed": r.seed, "setting": setting(r), **r.scores.as_dict()} for r in per_seed + rows
+        ],
+        "hardest_negatives": hardest,
+        "ranking": [
+            {"setting": setting(r), "margin": r.scores.margin, "robust_margin": m, "sigma": b}
+            for r, m, b in ranked
+        ],
+        "lsh": {name: scores.as_dict() for name, (scores, _seconds) in lsh.items()},
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if not (args.corpus / "annotations.json").is_file():
@@ -1441,33 +1513,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     defaults = DedupSettings()
     pool = load_pool(args.corpus, args.jobs)
     print_pool(pool, defaults)
+    seeds = [run_seed(pool, seed, args) for seed in args.seeds]
 
-    evaluations, per_seed, lsh, stable = [], [], defaultdict(list), True
-    hardest: dict[int, float] = defaultdict(float)
-    for seed in args.seeds:
-        labelled = build_labelled_set(
-            pool,
-            args.sources,
-            seed,
-            args.jobs,
-            issuers=args.issuers,
-            issuer_size=args.issuer_size,
-            boilerplate=not args.no_boilerplate_removal,
-        )
-        print_labelled_set(labelled)
-        topics = topic_similarity(labelled.docs, labelled.labels)
-        evaluations.append(evaluate(labelled, defaults, topics))
-        stable = stable and order_independent(labelled.docs, defaults, seed)
-        if not args.no_sweep:
-            cache = SignatureCache()
-            per_seed += sweep(labelled, cache, args.thresholds, args.shingle_sizes, args.num_perms)
-            for name, result in compare_lsh(labelled, defaults, cache).items():
-                lsh[name].append(result)
-            for size, j in hardest_negatives(labelled, args.shingle_sizes).items():
-                hardest[size] = max(hardest[size], j)
-
-    evaluation = sum(evaluations[1:], evaluations[0])
-    print(f"\n== defaults ({describe(defaults)}), {len(args.seeds)} seeds pooled ==")
+    evaluation = sum((s.evaluation for s in seeds[1:]), seeds[0].evaluation)
+    stable = all(s.order_independent for s in seeds)
+    print(f"\n== defaults ({describe(defaults)}), {len(seeds)} seeds pooled ==")
     print_evaluation(evaluation)
     print(
         f"order-independent ({ORDER_SHUFFLES} shuffles per seed, every dedup field equal): "
@@ -1480,26 +1530,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "order_independent": stable,
     }
     if not args.no_sweep:
-        rows = pooled(per_seed)
-        print(f"\n== sweep: {len(rows)} settings x {len(args.seeds)} seeds, pooled ==")
-        print_sweep(rows, args.thresholds)
-        ranked = ranking(rows, per_seed, hardest)
-        print_ranking(ranked, hardest)
-        lsh_pooled = {
-            name: (sum((s for s, _ in runs[1:]), runs[0][0]), sum(t for _, t in runs))
-            for name, runs in lsh.items()
-        }
-        print(f"\n== LSH banding at the defaults (LSH_WEIGHTS = {dedup.minhash.LSH_WEIGHTS}) ==")
-        print_lsh(lsh_pooled)
-        results["sweep"] = [
-            {"seed": r.seed, "setting": setting(r), **r.scores.as_dict()} for r in per_seed + rows
-        ]
-        results["hardest_negatives"] = dict(hardest)
-        results["ranking"] = [
-            {"setting": setting(r), "margin": r.scores.margin, "robust_margin": m, "sigma": b}
-            for r, m, b in ranked
-        ]
-        results["lsh"] = {name: s.as_dict() for name, (s, _t) in lsh_pooled.items()}
+        results.update(report_sweep(seeds, args.thresholds))
     print(f"\ntotal {time.perf_counter() - started:.0f}s")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
