@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -114,21 +115,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of each")
+    parser.add_argument(
+        "--copies", type=int, default=1, help="ingest N copies of the corpus (larger input)"
+    )
     args = parser.parse_args()
-    files = sorted(args.corpus.glob("*.html.gz"))
-    if not files:
+    if not sorted(args.corpus.glob("*.html.gz")):
         raise SystemExit(f"no .html.gz pages under {args.corpus}")
-    sys.stderr.write(f"{len(files)} pages, {args.rounds} rounds, {os.cpu_count()} cores\n")
 
     plain, pressroom = [], []
     with tempfile.TemporaryDirectory() as scratch:
+        corpus = Path(scratch) / "corpus"
+        for copy in range(args.copies):  # copies under other paths: new documents to pressroom
+            shutil.copytree(args.corpus, corpus / f"copy-{copy}")
+        files = sorted(corpus.rglob("*.html.gz"))
+        sys.stderr.write(f"{len(files)} pages, {args.rounds} rounds, {os.cpu_count()} cores\n")
         prefect_home = Path(scratch) / "prefect-home"
         run_pressroom(ROOT / "data" / "samples", Path(scratch) / "warm-up", prefect_home)
         for round_ in range(args.rounds):
             plain.append(run_plain(files))
-            pressroom.append(
-                run_pressroom(args.corpus, Path(scratch) / f"out-{round_}", prefect_home)
-            )
+            pressroom.append(run_pressroom(corpus, Path(scratch) / f"out-{round_}", prefect_home))
 
     def row(name: str, runs: list[tuple[float, int, int]]) -> tuple[str, float, float, int, float]:
         seconds = statistics.median(r[0] for r in runs)
