@@ -64,38 +64,16 @@ def write_documents(
     out: Path, docs: Sequence[Document], run_id: str, ingested_at: datetime
 ) -> tuple[Path | None, int]:
     """Write the run's new documents; return the file (None if nothing new) and the row count."""
-    folder = out / "documents"
-    seen = existing_ids(folder, "doc_id")
-    rows = [
-        {
-            **asdict(doc),
-            "run_id": run_id,
-            "ingested_at": ingested_at,
-            "schema_version": SCHEMA_VERSION,
-        }
-        for doc in docs
-        if doc.doc_id not in seen
-    ]
-    return _write_rows(folder / f"part-{run_id}.parquet", rows, DOCUMENTS)
+    stamp = {"run_id": run_id, "ingested_at": ingested_at}
+    return _append_new(out / "documents", docs, "doc_id", stamp, DOCUMENTS)
 
 
 def write_quarantine(
     out: Path, records: Sequence[QuarantineRecord], run_id: str, quarantined_at: datetime
 ) -> tuple[Path | None, int]:
     """Write the run's new quarantine records; same contract as :func:`write_documents`."""
-    folder = out / "quarantine"
-    seen = existing_ids(folder, "item_id")
-    rows = [
-        {
-            **asdict(record),
-            "run_id": run_id,
-            "quarantined_at": quarantined_at,
-            "schema_version": SCHEMA_VERSION,
-        }
-        for record in records
-        if record.item_id not in seen
-    ]
-    return _write_rows(folder / f"part-{run_id}.parquet", rows, QUARANTINE)
+    stamp = {"run_id": run_id, "quarantined_at": quarantined_at}
+    return _append_new(out / "quarantine", records, "item_id", stamp, QUARANTINE)
 
 
 def write_manifest(out: Path, manifest: dict) -> Path:
@@ -104,9 +82,19 @@ def write_manifest(out: Path, manifest: dict) -> Path:
     return path
 
 
-def _write_rows(path: Path, rows: list[dict], schema: pa.Schema) -> tuple[Path | None, int]:
+def _append_new(
+    folder: Path, records: Sequence, id_column: str, stamp: dict, schema: pa.Schema
+) -> tuple[Path | None, int]:
+    """Write the records whose id the folder does not hold yet, as ``part-<run_id>.parquet``."""
+    seen = existing_ids(folder, id_column)
+    rows = [
+        {**asdict(record), **stamp, "schema_version": SCHEMA_VERSION}
+        for record in records
+        if getattr(record, id_column) not in seen
+    ]
     if not rows:
         return None, 0
+    path = folder / f"part-{stamp['run_id']}.parquet"
     write_table_atomic(pa.Table.from_pylist(rows, schema=schema), path)
     return path, len(rows)
 
