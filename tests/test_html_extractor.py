@@ -67,3 +67,20 @@ def test_html_furniture_lines(line):
 def test_content_is_not_html_furniture(line):
     assert not is_related_heading(line)
     assert not is_html_furniture(line)
+
+
+def test_a_copyright_year_is_not_taken_for_the_publication_date():
+    extraction = extract_html(article_html("Undated statement", PARAGRAPHS))
+    assert "Copyright 2024" in article_html("x", [])
+    assert extraction.published_at is None
+
+
+def test_fallback_extractor_ignores_the_head_and_finds_block_text():
+    from extractors import extract_html_fallback
+
+    html = "<html><head><title>Only a title</title></head><body><nav>Menu</nav>"
+    html += "<article><p>First block.</p><p>Second block.</p></article></body></html>"
+    extraction = extract_html_fallback(html)
+    assert extraction.text == "First block.\nSecond block."
+    assert extraction.title == "Only a title"
+    assert extract_html_fallback("<html><head><title>T</title></head></html>").text == ""
