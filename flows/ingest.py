@@ -115,6 +115,8 @@ def ingest(
     clock = time.perf_counter()
     files = pipeline.discover(paths)
     logger.info("run %s: %d input files under %s", run_id, len(files), ", ".join(paths))
+    if not files:
+        logger.warning("no input files found under %s", ", ".join(paths))
     progress.advance("extract", 0, len(files))
     sandboxes = [pipeline.extraction_sandbox(settings.extract) for _ in range(workers)]
     with SandboxPool(sandboxes) as pool:
