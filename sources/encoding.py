@@ -32,6 +32,7 @@ _CONTROL = (
     bytes(range(0, 9)) + b"\x0b\x0e\x0f" + bytes(range(0x10, 0x1B)) + bytes(range(0x1C, 0x20))
 )
 _MAX_CHAOS = 0.25
+_WINDOWS_1252 = "cp1252"
 
 
 def decode(content: bytes, declared_charset: str | None = None) -> tuple[str, str]:
@@ -51,17 +52,39 @@ def decode(content: bytes, declared_charset: str | None = None) -> tuple[str, st
             return content.decode(encoding), codecs.lookup(encoding).name
         except (LookupError, UnicodeDecodeError):
             continue
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(content).best()
-    if best is not None and best.chaos <= _MAX_CHAOS:
-        return str(best), best.encoding
+    detected = _detect(content)
+    if detected is not None:
+        return detected
     bad = content[utf8_error.start : utf8_error.start + 1].hex()
     raise StageError(
         "decode",
         f"undecodable bytes: invalid UTF-8 (byte 0x{bad} at offset {utf8_error.start}) "
         "and no other encoding fits the content",
     )
+
+
+def _detect(content: bytes) -> tuple[str, str] | None:
+    """charset-normalizer's reading of the bytes, or None when no encoding fits well.
+
+    Single-byte Western text often fits several code pages equally well (cp1250 turns "ñ" into
+    "ń"); then windows-1252 wins, the web's common legacy encoding (WHATWG reads latin-1 as it).
+    """
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(content)
+    best = matches.best()
+    if best is None or best.chaos > _MAX_CHAOS:
+        return None
+    if _WINDOWS_1252 in best.could_be_from_charset:
+        return str(best), _WINDOWS_1252
+    for match in matches:
+        if (
+            match.encoding == _WINDOWS_1252
+            and match.chaos <= best.chaos
+            and match.coherence >= best.coherence
+        ):
+            return str(match), _WINDOWS_1252
+    return str(best), best.encoding
 
 
 def _mostly_utf8(content: bytes) -> bool:

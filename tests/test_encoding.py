@@ -44,6 +44,33 @@ def test_legacy_text_with_few_accents_is_not_taken_for_damaged_utf8():
     assert text.endswith("Café.") and encoding != "utf-8"
 
 
+@pytest.mark.parametrize(
+    ("text", "encoding", "expected"),
+    [
+        (
+            "El señor presidente de España dijo que la situación económica mejorará pronto. "
+            "Según el ministro, la inflación bajará en los próximos años.",
+            "latin-1",
+            "cp1252",
+        ),
+        (
+            "Die Regierung hängt an der Entscheidung über die Zukunft. Größere Änderungen müssen "
+            "warten, sagte der Minister am Dienstag in Berlin.",
+            "latin-1",
+            "cp1252",
+        ),
+        (
+            "Ministr zahraničních věcí řekl, že spolupráce mezi členskými státy je důležitá. "
+            "Příští týden se sejdou zástupci všech zemí.",
+            "cp1250",
+            "cp1250",
+        ),
+    ],
+)
+def test_undeclared_western_text_prefers_windows_1252_only_when_it_fits(text, encoding, expected):
+    assert decode(text.encode(encoding)) == (text, expected)
+
+
 def test_undeclared_legacy_encoding_is_detected_not_guessed():
     russian = "Министерство иностранных дел опубликовало заявление о сотрудничестве. " * 5
     text, encoding = decode(russian.encode("cp1251"))
