@@ -8,6 +8,7 @@ chrome, moves the header into metadata and keeps the body's paragraphs.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from extractors.patterns import is_boilerplate, is_release_status, parse_date_line, strip_bullet
 from schemas import Extraction
@@ -64,8 +65,6 @@ def _paragraph_lines(text: str) -> list[str]:
             lines.append(line.strip())
             if not has_blank_lines:
                 lines.append("")
-    if lines:
-        lines[-1] = _END_MARKER.sub("", lines[-1]) if lines[-1] else lines[-1]
     while lines and not lines[-1]:
         lines.pop()
     if lines:
@@ -105,12 +104,8 @@ def _find_title(lines: list[str]) -> int | None:
     return None
 
 
-def _leading_date(chrome: list[str]) -> object:
-    for line in chrome:
-        date = parse_date_line(line)
-        if date:
-            return date
-    return None
+def _leading_date(chrome: list[str]) -> datetime | None:
+    return next(filter(None, map(parse_date_line, chrome)), None)
 
 
 def _parse_header(lines: list[str], start: int, extraction: Extraction) -> int:
@@ -120,31 +115,27 @@ def _parse_header(lines: list[str], start: int, extraction: Extraction) -> int:
     Immediate Release") within the first few lines after the title. Without such an anchor the
     short lines are body text (a subtitle, a salutation) and stay.
     """
-    candidates: list[tuple[int, str]] = []
-    header_end = start
+    short_lines: list[str] = []
+    issuers: list[str] = []
+    header_end, scanned = start, 0
     for index in range(start, len(lines)):
         line = strip_bullet(lines[index])
-        if not line:
+        if not line or line == extraction.title:
             continue
-        if len(candidates) >= _HEADER_SCAN_LINES:
+        if scanned == _HEADER_SCAN_LINES:
             break
+        scanned += 1
         date = parse_date_line(line)
         if date or is_release_status(line):
-            if date and extraction.published_at is None:
-                extraction.published_at = date
-            elif not date:
+            if date:
+                extraction.published_at = extraction.published_at or date
+            else:
                 extraction.release_status = line
-            candidates.append((index, "anchor"))
-            header_end = index + 1
-            continue
-        if line == extraction.title:
-            continue
-        if len(line.split()) > _MAX_HEADER_LINE_WORDS or line.endswith((".", ",", ":", ";")):
+            header_end, issuers = index + 1, list(short_lines)
+        elif len(line.split()) > _MAX_HEADER_LINE_WORDS or line.endswith((".", ",", ":", ";")):
             break
-        candidates.append((index, "issuer"))
-    issuers = [
-        strip_bullet(lines[i]) for i, kind in candidates if kind == "issuer" and i < header_end
-    ]
+        else:
+            short_lines.append(line)
     if header_end > start:
         extraction.issuer = "; ".join(issuers) or None
     return header_end

@@ -80,7 +80,8 @@ def extract_batch(
     return result
 
 
-def failure(raw: RawDocument, stage: str, error: str) -> QuarantineRecord:
+def failure(raw: RawDocument | Document, stage: str, error: str) -> QuarantineRecord:
+    """The quarantine record of a page that failed at ``stage``."""
     return QuarantineRecord(
         item_id=raw.doc_id,
         source_uri=raw.source_uri,
@@ -122,13 +123,8 @@ def remove_site_boilerplate(
         changed += 1
         if not text:
             emptied.append(
-                QuarantineRecord(
-                    item_id=doc.doc_id,
-                    source_uri=doc.source_uri,
-                    raw_path=doc.raw_path,
-                    raw_offset=doc.raw_offset,
-                    stage="boilerplate",
-                    error=f"{EMPTY_BODY}: every line recurs across the site's pages",
+                failure(
+                    doc, "boilerplate", f"{EMPTY_BODY}: every line recurs across the site's pages"
                 )
             )
             continue
