@@ -2,6 +2,7 @@
 
 from dataset.writer import (
     existing_ids,
+    read_rows,
     write_documents,
     write_manifest,
     write_quarantine,
@@ -10,6 +11,7 @@ from dataset.writer import (
 
 __all__ = [
     "existing_ids",
+    "read_rows",
     "write_documents",
     "write_manifest",
     "write_quarantine",

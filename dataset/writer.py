@@ -60,6 +60,19 @@ def existing_ids(folder: Path, column: str) -> set[str]:
     return ids
 
 
+def read_rows(folder: Path, columns: list[str]) -> list[dict]:
+    """The given columns of every visible Parquet file of ``folder``, as dicts.
+
+    Files written before a column existed (an older schema version) give None for it.
+    """
+    rows: list[dict] = []
+    for file in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+        present = set(pq.read_schema(file).names)
+        table = pq.read_table(file, columns=[c for c in columns if c in present])
+        rows += [{c: row.get(c) for c in columns} for row in table.to_pylist()]
+    return rows
+
+
 def write_documents(
     out: Path, docs: Sequence[Document], run_id: str, ingested_at: datetime
 ) -> tuple[Path | None, int]:

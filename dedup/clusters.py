@@ -1,11 +1,13 @@
 """Clusters of duplicates (union-find) and the canonical-choice policy.
 
 Canonical policy, applied in this order so that the result never depends on input order:
-1. earliest publication date (documents without a date come last);
-2. most complete text (longest);
-3. smallest ``doc_id`` (stable tie-break).
+1. a clean document over a spun one;
+2. earliest publication date (documents without a date come last);
+3. most complete text (longest);
+4. smallest ``doc_id`` (stable tie-break).
 Every document stays in the output: canonicals with ``duplicate_of`` null, the others pointing
-at their cluster's canonical with ``dup_kind`` "exact" (same content hash) or "near".
+at their cluster's canonical with ``dup_kind`` "exact" (same content hash), "spun" (a spun copy
+of a clean canonical) or "near". ``dedup.spun`` adds the spun copies plain shingles miss.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ class DedupStats:
     clusters: int = 0
     exact_duplicates: int = 0
     near_duplicates: int = 0
+    spun_copies: int = 0
+    """Spun copies placed under a clean canonical (by shingles or by spin-robust matching)."""
     cluster_sizes: Counter[int] = field(default_factory=Counter)
     """How many clusters have each size (size 1: unique documents)."""
 
@@ -51,7 +55,13 @@ class UnionFind:
 
 def canonical_order(doc: Document) -> tuple:
     """Sort key of the canonical-choice policy: the smallest key is the canonical."""
-    return (doc.published_at is None, doc.published_at or datetime.max, -len(doc.text), doc.doc_id)
+    return (
+        doc.is_spun,
+        doc.published_at is None,
+        doc.published_at or datetime.max,
+        -len(doc.text),
+        doc.doc_id,
+    )
 
 
 def deduplicate(docs: list[Document], settings: DedupSettings = DedupSettings()) -> DedupStats:
@@ -86,10 +96,7 @@ def deduplicate(docs: list[Document], settings: DedupSettings = DedupSettings())
                 stats.exact_duplicates += 1
             else:
                 similarity = minhashes[doc.content_hash].jaccard(minhashes[canonical.content_hash])
-                doc.duplicate_of, doc.dup_kind, doc.similarity = (
-                    canonical.doc_id,
-                    "near",
-                    similarity,
-                )
+                kind = "spun" if doc.is_spun and not canonical.is_spun else "near"
+                doc.duplicate_of, doc.dup_kind, doc.similarity = canonical.doc_id, kind, similarity
                 stats.near_duplicates += 1
     return stats

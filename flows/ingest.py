@@ -1,8 +1,10 @@
 """The ``ingest`` flow: files on disk to a clean, deduplicated Parquet dataset.
 
 The flow only orchestrates; every step is a plain function in ``pressroom.pipeline``,
-``dedup`` or ``dataset``. Extraction runs as batched tasks (see ``IngestSettings.batch_size``),
-concurrently, each batch in its own time-limited sandbox process.
+``repair``, ``dedup`` or ``dataset``. Stages: extract, remove site boilerplate, repair (Unicode
+and spun wording), deduplicate (spun copies join their clean original's cluster), write.
+Extraction runs as batched tasks (see ``IngestSettings.batch_size``), concurrently, each batch
+in its own time-limited sandbox process.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 import pressroom
 from dataset import write_documents, write_manifest, write_quarantine
-from dedup import DedupStats, deduplicate
+from dedup import DedupStats, attach_spun_copies, deduplicate, earlier_references
 from pressroom import pipeline, progress
 from pressroom.process import EMPTY_BODY
 from pressroom.report import summary_markdown
@@ -57,9 +59,20 @@ def remove_site_boilerplate(docs: list[Document], settings: IngestSettings):
     return pipeline.remove_site_boilerplate(docs, settings.boilerplate)
 
 
+@task(name="repair", **_TASK_OPTIONS)
+def repair(docs: list[Document], settings: IngestSettings):
+    repaired, failures = pipeline.repair_documents(docs, settings.spin)
+    progress.advance("repair", len(docs), len(docs))
+    return repaired, failures
+
+
 @task(name="deduplicate", **_TASK_OPTIONS)
-def dedup(docs: list[Document], settings: IngestSettings) -> DedupStats:
+def dedup(docs: list[Document], settings: IngestSettings, out: Path) -> DedupStats:
     stats = deduplicate(docs, settings.dedup)
+    if any(doc.is_spun or doc.spin_flags for doc in docs):
+        earlier = earlier_references(out)
+        attach_spun_copies(docs, earlier, settings.spin)
+    stats.spun_copies = sum(1 for doc in docs if doc.dup_kind == "spun")
     progress.advance("deduplicate", len(docs), len(docs))
     return stats
 
@@ -134,7 +147,12 @@ def ingest(
     timings["boilerplate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    stats = dedup(docs, settings)
+    docs, unrepairable = repair(docs, settings)
+    failures += unrepairable
+    timings["repair"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    stats = dedup(docs, settings, out_dir)
     timings["deduplicate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -153,13 +171,17 @@ def ingest(
         "counts": {
             "files": len(files),
             "read": sum(result.read for result in results),
-            "extracted": len(docs) + repeated + len(emptied),
+            "extracted": len(docs) + repeated + len(emptied) + len(unrepairable),
             "empty": sum(1 for f in failures if f.error.startswith(EMPTY_BODY)),
             "quarantined": len(failures),
             "repeated": repeated,
             "boilerplate_cleaned": cleaned,
             "exact_duplicates": stats.exact_duplicates,
             "near_duplicates": stats.near_duplicates,
+            "spun": sum(1 for doc in docs if doc.is_spun),
+            "spun_copies_clustered": stats.spun_copies,
+            "repairs": sum(1 for doc in docs for r in doc.repairs if r.method != "unicode"),
+            "unicode_repairs": sum(1 for doc in docs for r in doc.repairs if r.method == "unicode"),
             "clusters": stats.clusters,
             "written": written["documents_written"],
             "already_present": len(docs) - written["documents_written"],

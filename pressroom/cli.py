@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -97,7 +98,7 @@ def ingest(
     typer.echo(
         f"run {manifest['run_id']}: {counts['extracted']} extracted, {counts['written']} written, "
         f"{counts['quarantined']} quarantined, {counts['exact_duplicates']} exact and "
-        f"{counts['near_duplicates']} near duplicates -> {out}"
+        f"{counts['near_duplicates']} near duplicates, {counts['spun']} spun -> {out}"
     )
 
 
@@ -110,7 +111,86 @@ def extract(
         ),
     ],
 ) -> None:
-    """Print one document's extraction (metadata and clean text) as JSON."""
+    """Print one document's extraction (metadata and repaired text) as JSON."""
+    doc = _one_document(file)
+    hidden = {"cluster_id", "is_canonical", "duplicate_of", "dup_kind", "similarity", "run_id"}
+    hidden |= {"ingested_at", "schema_version"}
+    fields = {k: v for k, v in asdict(doc).items() if k not in hidden}
+    json.dump(fields, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+@app.command()
+def repair(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="One .html/.htm/.txt file (optionally .gz).", exists=True, dir_okay=False
+        ),
+    ],
+) -> None:
+    """Print one document's repaired text, then its spin score, edits and flagged spans."""
+    doc = _one_document(file)
+    typer.echo(doc.text)
+    typer.echo(f"\n--- spin_score {doc.spin_score:.3f}, is_spun {doc.is_spun}")
+    typer.echo(f"--- {len(doc.repairs)} edits (offsets in the text above)")
+    for edit in doc.repairs:
+        typer.echo(
+            f"{edit.start:>6}-{edit.end:<6} {edit.method:<9} {edit.confidence:.2f}  "
+            f"{edit.before!r} -> {edit.after!r}"
+        )
+    if doc.spin_flags:
+        typer.echo(f"--- {len(doc.spin_flags)} flagged spans, left as they are")
+        for flag in doc.spin_flags:
+            typer.echo(f"{flag.start:>6}-{flag.end:<6} {flag.span!r}: {flag.reason}")
+
+
+lexicon_app = typer.Typer(help="The spinner lexicon (repair/data/spin_lexicon.tsv).")
+app.add_typer(lexicon_app, name="lexicon")
+
+
+@lexicon_app.command("check")
+def lexicon_check(
+    lexicon: Annotated[
+        Path | None, typer.Option(help="Lexicon file (default: the bundled one).", dir_okay=False)
+    ] = None,
+    clean: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Files or folders of clean text; signatures found there are reported.",
+            exists=True,
+        ),
+    ] = None,
+) -> None:
+    """Check the lexicon: kinds, duplicates, inflections, and signatures seen in clean text."""
+    from repair.lexicon import LEXICON_PATH, Lexicon, check_entries, read_entries
+
+    entries = read_entries(lexicon or LEXICON_PATH)
+    problems = check_entries(entries)
+    if clean:
+        from sources import iter_input_files
+        from sources.encoding import decode
+
+        matcher = Lexicon(entries)
+        for path in iter_input_files([str(p) for p in clean]):
+            text, _ = decode(Path(path).read_bytes(), None)
+            for match in matcher.find(text):
+                if match.entry.kind == "signature":
+                    problems.append(
+                        f"line {match.entry.line} ({match.entry.spun!r}): "
+                        f"found in clean text {path}: {match.spun!r}"
+                    )
+    forms = sum(len(list(entry.forms())) for entry in entries)
+    typer.echo(f"{len(entries)} entries ({forms} forms with inflections), {len(problems)} problems")
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        raise typer.Exit(1)
+
+
+def _one_document(file: Path):
+    """Read, extract and repair one page, or exit with the reason it cannot be done."""
+    from pressroom.pipeline import repair_document
     from pressroom.process import process_document
     from schemas import QuarantineRecord, StageError
     from sources import read_file
@@ -123,27 +203,10 @@ def extract(
         typer.echo(f"error: {item.stage}: {item.error}", err=True)
         raise typer.Exit(1)
     try:
-        doc = process_document(item)
+        return repair_document(process_document(item))
     except StageError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
-    fields = {
-        k: v
-        for k, v in vars(doc).items()
-        if k
-        not in (
-            "cluster_id",
-            "is_canonical",
-            "duplicate_of",
-            "dup_kind",
-            "similarity",
-            "run_id",
-            "ingested_at",
-            "schema_version",
-        )
-    }
-    json.dump(fields, sys.stdout, ensure_ascii=False, indent=2, default=str)
-    sys.stdout.write("\n")
 
 
 class _progress_display:

@@ -16,7 +16,8 @@ from extractors.recurring import learn_recurring_lines, remove_recurring_lines, 
 from pressroom import progress
 from pressroom.process import EMPTY_BODY, process_document, warm_up
 from pressroom.sandbox import ItemTimeout, Sandbox, WorkerDied
-from pressroom.settings import BoilerplateSettings, ExtractSettings, ReadSettings
+from pressroom.settings import BoilerplateSettings, ExtractSettings, ReadSettings, SpinSettings
+from repair import repair_text
 from schemas import Document, QuarantineRecord, RawDocument, StageError
 from sources import iter_input_files, read_file
 
@@ -52,7 +53,7 @@ def extract_batch(
     extract: ExtractSettings = ExtractSettings(),
     sandbox: Sandbox | None = None,
 ) -> BatchResult:
-    """Read, decode, extract and normalise the pages of ``files`` in a time-limited sandbox.
+    """Read, decode and extract the pages of ``files`` in a time-limited sandbox.
 
     Without a ``sandbox``, the batch starts (and stops) one of its own.
     """
@@ -130,6 +131,39 @@ def remove_site_boilerplate(
             continue
         cleaned.append(replace(doc, text=text, content_hash=content_hash(text)))
     return cleaned, emptied, changed
+
+
+def repair_document(doc: Document, settings: SpinSettings = SpinSettings()) -> Document:
+    """Normalise and repair one document's body; the body as extracted is kept alongside."""
+    repaired = repair_text(doc.text, doc.language, settings=settings)
+    if not repaired.text:
+        raise StageError("repair", f"{EMPTY_BODY}: only invisible or control characters")
+    return replace(
+        doc,
+        extracted_text=doc.text,
+        text=repaired.text,
+        content_hash=content_hash(repaired.text),
+        repairs=repaired.repairs,
+        spin_score=repaired.spin_score,
+        is_spun=repaired.is_spun,
+        spin_flags=repaired.flags,
+    )
+
+
+def repair_documents(
+    docs: Iterable[Document], settings: SpinSettings = SpinSettings()
+) -> tuple[list[Document], list[QuarantineRecord]]:
+    """:func:`repair_document` for each document; failures become quarantine records."""
+    repaired: list[Document] = []
+    failures: list[QuarantineRecord] = []
+    for doc in docs:
+        try:
+            repaired.append(repair_document(doc, settings))
+        except StageError as error:
+            failures.append(failure(doc, error.stage, error.message))
+        except Exception as error:  # a bug or library failure on this text: quarantine it
+            failures.append(failure(doc, "repair", f"{type(error).__name__}: {error}"))
+    return repaired, failures
 
 
 def count_failures(failures: Iterable[QuarantineRecord]) -> dict[str, int]:

@@ -1,4 +1,8 @@
-"""One raw page to one clean document: decode, extract, normalise. Pure; no Prefect here."""
+"""One raw page to one document: decode and extract. Pure; no Prefect here.
+
+The body is kept as extracted; ``pressroom.pipeline.repair_documents`` normalises and repairs it
+later (after site boilerplate is removed), recording every change.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ def warm_up() -> None:
 
 
 def process_document(raw: RawDocument, settings: ExtractSettings = ExtractSettings()) -> Document:
-    """Decode, extract and normalise one page; raise :class:`StageError` if nothing is left."""
+    """Decode and extract one page; raise :class:`StageError` if no body is found."""
     text, encoding = decode(raw.content, raw.declared_charset)
     if raw.media_type == "html":
         extraction = extract_html(
@@ -37,10 +41,8 @@ def process_document(raw: RawDocument, settings: ExtractSettings = ExtractSettin
             favor_recall=settings.favor_recall,
         )
     else:
-        extraction = extract_text(normalize_text(text))
-    body = normalize_text(
-        as_paragraphs(extraction.text) if raw.media_type == "html" else extraction.text
-    )
+        extraction = extract_text(text)
+    body = (as_paragraphs(extraction.text) if raw.media_type == "html" else extraction.text).strip()
     if not body:
         raise StageError(
             "extract",

@@ -54,6 +54,25 @@ class DedupSettings:
 
 
 @dataclass(frozen=True)
+class SpinSettings:
+    """Detecting and restoring spun text (see docs/spin.md for the measurements)."""
+
+    min_signatures: int = 2
+    """Distinct lexicon signatures a document needs before it can count as spun."""
+    threshold: float = 0.5
+    """``spin_score`` from which a document is spun: 0.5 is one signature per 100 words."""
+    swap_weight: float = 0.25
+    """Evidence of one swap-kind lexicon hit, relative to a signature."""
+    min_words: int = 100
+    """Short texts are scored as if they had this many words."""
+    context_ratio: float = 3.0
+    """A swap is left alone (and flagged) when web bigram counts favour the spun wording by this
+    factor over the original next to the neighbouring words."""
+    reference_similarity: float = 0.5
+    """Share of words a spun copy must align with a clean document to be restored from it."""
+
+
+@dataclass(frozen=True)
 class IngestSettings:
     """Everything an ingest run can be told; the Prefect flow's parameters map onto this."""
 
@@ -61,12 +80,12 @@ class IngestSettings:
     extract: ExtractSettings = field(default_factory=ExtractSettings)
     boilerplate: BoilerplateSettings = field(default_factory=BoilerplateSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
+    spin: SpinSettings = field(default_factory=SpinSettings)
     batch_size: int | None = None
     """Input files per extraction task; None sizes batches so that each worker gets about eight
     (balanced finish) within 10..500 files (Prefect's per-task overhead stays negligible)."""
     workers: int = os.cpu_count() or 1
     """Extraction sandbox processes working at once (one batch each)."""
-    """Input files per extraction task: enough that Prefect's per-task overhead is negligible."""
 
     def batch_size_for(self, files: int) -> int:
         if self.batch_size is not None:

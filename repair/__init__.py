@@ -1,5 +1,58 @@
-"""Repairs of garbled text: mojibake and Unicode damage."""
+"""Repairs of garbled text: mojibake and Unicode damage, and spun wording.
 
-from repair.unicode import normalize_text
+``repair_text`` is the whole per-document repair; ``repair.reference`` restores a spun copy from
+a clean copy of the same release when one is known.
+"""
 
-__all__ = ["normalize_text"]
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pressroom.settings import SpinSettings
+from repair.edits import apply_edits, relocate
+from repair.lexicon import Lexicon, default_lexicon
+from repair.spin import assess_spin
+from repair.unicode import normalize_text, normalize_with_repairs
+from schemas import Repair, SpanFlag
+
+ENGLISH = {"en", None}
+
+
+@dataclass
+class RepairedText:
+    """A repaired text with its audit trail; repair and flag offsets point into ``text``."""
+
+    text: str
+    repairs: list[Repair] = field(default_factory=list)
+    spin_score: float = 0.0
+    is_spun: bool = False
+    flags: list[SpanFlag] = field(default_factory=list)
+
+
+def repair_text(
+    extracted: str,
+    language: str | None = None,
+    lexicon: Lexicon | None = None,
+    settings: SpinSettings = SpinSettings(),
+) -> RepairedText:
+    """Normalise Unicode, then detect spinning and restore what the lexicon knows (English)."""
+    text, repairs = normalize_with_repairs(extracted)
+    if language not in ENGLISH:
+        return RepairedText(text, repairs)
+    spin = assess_spin(text, lexicon, settings=settings)
+    restored, repairs = apply_edits(text, spin.edits, repairs)
+    flags = [
+        SpanFlag(relocate(f.start, spin.edits), relocate(f.start, spin.edits) + len(f.span), *rest)
+        for f in spin.flags
+        for rest in [(f.span, f.reason, f.score)]
+    ]
+    return RepairedText(restored, repairs, spin.spin_score, spin.is_spun, flags)
+
+
+__all__ = [
+    "Lexicon",
+    "RepairedText",
+    "default_lexicon",
+    "normalize_text",
+    "repair_text",
+]

@@ -1,14 +1,19 @@
 """Unicode normalisation that keeps meaning and typography.
 
 ftfy repairs mojibake and control characters; curly quotes, dashes and full-width characters are
-left as the author wrote them. Spaces and paragraph breaks are made consistent.
+left as the author wrote them. Spaces and paragraph breaks are made consistent. Changes that alter
+words (mojibake, invisible characters inside words) are reported as repairs.
 """
 
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 
 import ftfy
+
+from repair.edits import WORD
+from schemas import Repair
 
 _FTFY = ftfy.TextFixerConfig(
     uncurl_quotes=False,
@@ -21,6 +26,7 @@ _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _LINE_BREAKS = re.compile("\r\n|[\r\u2028\u2029\x85]")
 _MULTI_SPACE = re.compile(" {2,}")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_CONFIDENCE = 0.99
 
 
 def normalize_text(text: str) -> str:
@@ -29,3 +35,36 @@ def normalize_text(text: str) -> str:
     text = _INVISIBLE.sub("", _ODD_SPACES.sub(" ", text))
     lines = (_MULTI_SPACE.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
+
+
+def normalize_with_repairs(text: str) -> tuple[str, list[Repair]]:
+    """:func:`normalize_text`, plus a ``unicode`` repair for each run of words it changed."""
+    normalized = normalize_text(text)
+    return normalized, word_changes(text, normalized, "unicode", _CONFIDENCE)
+
+
+def word_changes(before: str, after: str, method: str, confidence: float) -> list[Repair]:
+    """The runs of words that differ between two versions of a text, located in ``after``."""
+    old = [(m.start(), m.end()) for m in WORD.finditer(before)]
+    new = [(m.start(), m.end()) for m in WORD.finditer(after)]
+    old_words = [before[s:e] for s, e in old]
+    new_words = [after[s:e] for s, e in new]
+    if old_words == new_words:
+        return []
+    repairs = []
+    matcher = SequenceMatcher(None, old_words, new_words, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "replace":
+            continue
+        start, end = new[j1][0], new[j2 - 1][1]
+        repairs.append(
+            Repair(
+                start,
+                end,
+                before[old[i1][0] : old[i2 - 1][1]],
+                after[start:end],
+                method,
+                confidence,
+            )
+        )
+    return repairs

@@ -1,6 +1,14 @@
 """The dataset's contract: record types and the Parquet schemas, defined once."""
 
-from schemas.records import Document, Extraction, QuarantineRecord, RawDocument, StageError
+from schemas.records import (
+    Document,
+    Extraction,
+    QuarantineRecord,
+    RawDocument,
+    Repair,
+    SpanFlag,
+    StageError,
+)
 from schemas.tables import DOCUMENTS, QUARANTINE, SCHEMA_VERSION
 
 __all__ = [
@@ -11,5 +19,7 @@ __all__ = [
     "Extraction",
     "QuarantineRecord",
     "RawDocument",
+    "Repair",
+    "SpanFlag",
     "StageError",
 ]

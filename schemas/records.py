@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -50,6 +50,31 @@ class Extraction:
     release_status: str | None = None
 
 
+@dataclass(frozen=True)
+class Repair:
+    """One change made to a document's text; ``text[start:end] == after`` in the repaired text."""
+
+    start: int
+    end: int
+    before: str
+    """What the extracted text said."""
+    after: str
+    method: str
+    """``unicode``, ``reference``, ``lexicon`` or ``context``."""
+    confidence: float
+
+
+@dataclass(frozen=True)
+class SpanFlag:
+    """A span that looks spun but was left as it is; ``text[start:end] == span``."""
+
+    start: int
+    end: int
+    span: str
+    reason: str
+    score: float
+
+
 @dataclass
 class Document:
     """One output row of ``OUT/documents``; dedup and run fields are filled in by later stages."""
@@ -78,6 +103,12 @@ class Document:
     run_id: str = ""
     ingested_at: datetime | None = None
     schema_version: str = ""
+    extracted_text: str | None = None
+    """The body as extracted, before any repair; ``text`` is the repaired body."""
+    repairs: list[Repair] = field(default_factory=list)
+    spin_score: float = 0.0
+    is_spun: bool = False
+    spin_flags: list[SpanFlag] = field(default_factory=list)
 
 
 @dataclass

@@ -8,9 +8,32 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 _META = {b"pressroom.schema_version": SCHEMA_VERSION.encode()}
+
+REPAIR = pa.struct(
+    [
+        pa.field("start", pa.int32()),
+        pa.field("end", pa.int32()),
+        pa.field("before", pa.string()),
+        pa.field("after", pa.string()),
+        pa.field("method", pa.string()),
+        pa.field("confidence", pa.float32()),
+    ]
+)
+"""One edit; ``start``/``end`` locate ``after`` in the repaired ``text``."""
+
+SPAN_FLAG = pa.struct(
+    [
+        pa.field("start", pa.int32()),
+        pa.field("end", pa.int32()),
+        pa.field("span", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("score", pa.float32()),
+    ]
+)
+"""A span that looks spun but was not rewritten; ``start``/``end`` locate it in ``text``."""
 
 DOCUMENTS = pa.schema(
     [
@@ -38,6 +61,12 @@ DOCUMENTS = pa.schema(
         pa.field("run_id", pa.string(), nullable=False),
         pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("schema_version", pa.string(), nullable=False),
+        # 1.1: the repair audit trail
+        pa.field("extracted_text", pa.string()),
+        pa.field("repairs", pa.list_(REPAIR)),
+        pa.field("spin_score", pa.float32()),
+        pa.field("is_spun", pa.bool_()),
+        pa.field("spin_flags", pa.list_(SPAN_FLAG)),
     ],
     metadata=_META,
 )

@@ -1,0 +1,68 @@
+"""Edit-level scoring of spin restoration, in the style of grammatical-error-correction scoring.
+
+Texts are compared as word sequences. The gold edits are the runs of words where the spun text
+differs from the original; the system edits are the runs where the restored text differs from
+the spun text. An edit is a span of the spun text plus its replacement words; a system edit is
+correct when the gold has the very same edit (case-insensitive).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+
+EditKey = tuple[int, int, tuple[str, ...]]
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in WORD.findall(text)]
+
+
+def edits(source: list[str], target: list[str]) -> set[EditKey]:
+    """The word-level edits that turn ``source`` into ``target`` (spans in ``source``)."""
+    found = set()
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, source, target, autojunk=False).get_opcodes():
+        if tag != "equal":
+            found.add((i1, i2, tuple(target[j1:j2])))
+    return found
+
+
+@dataclass
+class EditScore:
+    true_positives: int = 0
+    system: int = 0
+    gold: int = 0
+    gold_tokens: int = 0
+    restored_tokens: int = 0
+
+    def add(self, spun: str, restored: str, original: str) -> None:
+        spun_words = words(spun)
+        gold = edits(spun_words, words(original))
+        system = edits(spun_words, words(restored))
+        hits = gold & system
+        self.true_positives += len(hits)
+        self.system += len(system)
+        self.gold += len(gold)
+        self.gold_tokens += sum(max(1, i2 - i1) for i1, i2, _ in gold)
+        self.restored_tokens += sum(max(1, i2 - i1) for i1, i2, _ in hits)
+
+    @property
+    def precision(self) -> float:
+        return self.true_positives / self.system if self.system else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_positives / self.gold if self.gold else 1.0
+
+    @property
+    def f05(self) -> float:
+        p, r = self.precision, self.recall
+        return 1.25 * p * r / (0.25 * p + r) if p + r else 0.0
+
+    @property
+    def tokens_restored(self) -> float:
+        """Share of spun words whose original wording came back exactly."""
+        return self.restored_tokens / self.gold_tokens if self.gold_tokens else 1.0

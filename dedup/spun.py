@@ -1,0 +1,158 @@
+"""Spin-robust matching: spun copies join the cluster of a clean copy of the same release.
+
+Word shingles of a spun copy barely overlap with its original, so plain MinHash misses them.
+Matching here relies on the words spinners leave alone (names, numbers, rare words; none of the
+lexicon's vocabulary), then verifies a candidate by aligning the full word sequences. A verified
+match restores the spun copy from the clean wording, and the spun copy's cluster moves under the
+clean copy's canonical with ``dup_kind = "spun"``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dataset import read_rows
+from dedup.shingles import content_hash
+from pressroom.settings import SpinSettings
+from repair.edits import apply_edits
+from repair.lexicon import default_lexicon
+from repair.ngrams import web_counts
+from repair.reference import restore_from_reference, word_similarity
+from repair.unicode import normalize_with_repairs
+from schemas import Document
+
+ANCHOR_MAX_WEB_COUNT = 5_000_000
+"""Words rarer than this on the web (or capitalised, or with digits) are anchors."""
+MIN_SHARED_ANCHORS = 0.3
+"""Share of a spun copy's anchors a clean candidate must contain to be verified."""
+CANDIDATES_VERIFIED = 3
+_TOKEN = re.compile(r"\w+(?:[-'’]\w+)*")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A clean document that spun copies may be restored from."""
+
+    doc_id: str
+    cluster_id: str
+    text: str
+
+
+def earlier_references(out: Path) -> list[Reference]:
+    """Clean canonical documents already in the dataset at ``out``."""
+    columns = ["doc_id", "cluster_id", "text", "is_canonical", "is_spun"]
+    return [
+        Reference(row["doc_id"], row["cluster_id"], row["text"])
+        for row in read_rows(out / "documents", columns)
+        if row["is_canonical"] and not row["is_spun"]
+    ]
+
+
+def anchors(text: str) -> set[str]:
+    """Words a spinner leaves alone: names, numbers and rare words outside the lexicon."""
+    vocabulary, counts = default_lexicon().vocabulary, web_counts()
+    found = set()
+    for token in _TOKEN.findall(text):
+        word = token.lower()
+        if len(word) < 3 or word in vocabulary:
+            continue
+        if (
+            token[0].isupper()
+            or any(c.isdigit() for c in token)
+            or (counts.unigram(word) < ANCHOR_MAX_WEB_COUNT)
+        ):
+            found.add(word)
+    return found
+
+
+class ReferenceIndex:
+    """Clean documents indexed by their anchors."""
+
+    def __init__(self, references: Iterable[Reference]):
+        self.references = list(references)
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        for position, reference in enumerate(self.references):
+            for anchor in anchors(reference.text):
+                self._postings[anchor].append(position)
+
+    def best_match(self, text: str, minimum: float) -> tuple[Reference, float] | None:
+        """The reference whose words align best with ``text``, if at least ``minimum``."""
+        own = anchors(text)
+        shared = Counter(p for anchor in own for p in self._postings.get(anchor, ()))
+        needed = MIN_SHARED_ANCHORS * len(own)
+        best = None
+        for position, count in shared.most_common(CANDIDATES_VERIFIED):
+            if count < needed:
+                break
+            similarity = word_similarity(text, self.references[position].text)
+            if similarity >= minimum and (best is None or similarity > best[1]):
+                best = (self.references[position], similarity)
+        return best
+
+
+def attach_spun_copies(
+    docs: Sequence[Document],
+    earlier: Iterable[Reference] = (),
+    settings: SpinSettings = SpinSettings(),
+) -> int:
+    """Restore spun documents from a clean copy and move them into its cluster (in place).
+
+    The reference is the clean canonical of the document's own cluster when there is one, else
+    the best verified match among this run's clean documents and ``earlier`` ones. Returns the
+    number of spun documents restored from a reference.
+    """
+    suspects = [d for d in docs if d.is_spun or d.spin_flags]
+    if not suspects:
+        return 0
+    by_id = {doc.doc_id: doc for doc in docs}
+    index = ReferenceIndex(
+        [
+            Reference(d.doc_id, d.cluster_id, d.text)
+            for d in docs
+            if not d.is_spun and not d.spin_flags
+        ]
+        + list(earlier)
+    )
+    restored = 0
+    for doc in suspects:
+        canonical = by_id.get(doc.cluster_id)
+        if canonical is not None and canonical is not doc and not canonical.is_spun:
+            match = (Reference(canonical.doc_id, canonical.cluster_id, canonical.text), 0.0)
+        else:
+            match = index.best_match(doc.text, settings.reference_similarity)
+        if match and _restore(doc, match[0], settings):
+            _join_cluster(docs, doc, match[0])
+            restored += 1
+    return restored
+
+
+def _restore(doc: Document, reference: Reference, settings: SpinSettings) -> bool:
+    """Rewrite ``doc`` from the reference when the alignment shows it is a spun copy."""
+    base, unicode_repairs = normalize_with_repairs(doc.extracted_text or doc.text)
+    edits, similarity = restore_from_reference(base, reference.text)
+    if similarity < settings.reference_similarity or len(edits) < settings.min_signatures:
+        return False
+    doc.text, doc.repairs = apply_edits(base, edits, unicode_repairs)
+    doc.content_hash = content_hash(doc.text)
+    doc.spin_flags = []
+    doc.is_spun = True
+    doc.spin_score = max(doc.spin_score, round(1 - similarity, 4))
+    doc.similarity = round(similarity, 4)
+    return True
+
+
+def _join_cluster(docs: Sequence[Document], spun: Document, reference: Reference) -> None:
+    """Move the spun document's whole cluster under the reference's canonical."""
+    old_cluster = spun.cluster_id
+    for doc in docs:
+        if doc.cluster_id == old_cluster and old_cluster != reference.cluster_id:
+            doc.cluster_id = reference.cluster_id
+            doc.is_canonical = False
+            doc.duplicate_of = reference.cluster_id
+    spun.is_canonical = False
+    spun.duplicate_of = reference.cluster_id
+    spun.dup_kind = "spun"

@@ -1,0 +1,34 @@
+"""Web n-gram counts (wordsegment's unigram and bigram tables, shipped with the package)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+
+
+class NgramCounts:
+    """Lower-case unigram and bigram counts; an unknown n-gram counts 0."""
+
+    def __init__(self, unigrams: dict[str, int], bigrams: dict[str, int]):
+        self.unigrams = unigrams
+        self.bigrams = bigrams
+
+    def unigram(self, word: str) -> int:
+        return self.unigrams.get(word.lower(), 0)
+
+    def bigram(self, first: str, second: str) -> int:
+        return self.bigrams.get(f"{first.lower()} {second.lower()}", 0)
+
+
+@cache
+def web_counts() -> NgramCounts:
+    """Counts from the Google Web Trillion Word Corpus subset that wordsegment bundles."""
+    return NgramCounts(_read("unigrams.txt"), _read("bigrams.txt"))
+
+
+def _read(name: str) -> dict[str, int]:
+    table = {}
+    for line in files("wordsegment").joinpath(name).read_text(encoding="utf-8").splitlines():
+        ngram, _, count = line.rpartition("\t")
+        table[ngram] = int(count)
+    return table

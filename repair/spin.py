@@ -1,0 +1,123 @@
+"""Detecting spun text and restoring the original wording from the lexicon.
+
+Detection counts lexicon hits: signatures (phrases clean English almost never uses, such as
+"Safety Council" or "our on-line world") and swaps (plausible words spinners also produce). A
+document is spun when it has several distinct signatures at a high enough density. Only then are
+its hits restored; in a clean document a signature is flagged, never rewritten.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pressroom.settings import SpinSettings
+from repair.edits import WORD, Edit, match_case
+from repair.lexicon import Lexicon, LexiconMatch, default_lexicon
+from repair.ngrams import NgramCounts, web_counts
+from schemas import SpanFlag
+
+SIGNATURE_CONFIDENCE = 0.95
+SWAP_CONFIDENCE = 0.8
+_ARTICLE_BEFORE = re.compile(r"\b(an?)\s+$", re.IGNORECASE)
+
+
+@dataclass
+class SpinAssessment:
+    """What the lexicon says about one text: its score, and the edits and flags it proposes."""
+
+    spin_score: float
+    is_spun: bool
+    edits: list[Edit] = field(default_factory=list)
+    flags: list[SpanFlag] = field(default_factory=list)
+
+
+def spin_score(signatures: int, swaps: int, words: int, settings: SpinSettings) -> float:
+    """Lexicon evidence per 100 words, squashed into [0, 1): one signature per 100 words is 0.5."""
+    evidence = signatures + settings.swap_weight * swaps
+    per_hundred = 100 * evidence / max(words, settings.min_words)
+    return per_hundred / (per_hundred + 1)
+
+
+def assess_spin(
+    text: str,
+    lexicon: Lexicon | None = None,
+    counts: NgramCounts | None = None,
+    settings: SpinSettings = SpinSettings(),
+) -> SpinAssessment:
+    """Score ``text`` and, if it is spun, plan the lexicon's restorations."""
+    lexicon = lexicon or default_lexicon()
+    matches = list(lexicon.find(text))
+    signatures = [m for m in matches if m.entry.kind == "signature"]
+    swaps = [m for m in matches if m.entry.kind == "swap"]
+    words = sum(1 for _ in WORD.finditer(text))
+    score = spin_score(len(signatures), len(swaps), words, settings)
+    distinct = len({m.entry for m in signatures})
+    is_spun = distinct >= settings.min_signatures and score >= settings.threshold
+    assessment = SpinAssessment(round(score, 4), is_spun)
+    if not is_spun:
+        assessment.flags = [
+            _flag(m, "spinner phrase in a text not judged spun") for m in signatures
+        ]
+        return assessment
+    counts = counts or web_counts()
+    for match in matches:
+        if match.entry.kind == "swap" and _context_prefers_spun(text, match, counts, settings):
+            assessment.flags.append(_flag(match, "neighbouring words favour the spun wording"))
+            continue
+        confidence = SIGNATURE_CONFIDENCE if match.entry.kind == "signature" else SWAP_CONFIDENCE
+        assessment.edits.append(_restoration(text, match, confidence))
+    return assessment
+
+
+def _restoration(text: str, match: LexiconMatch, confidence: float) -> Edit:
+    """The edit that puts the original back, fixing a preceding "a"/"an" where needed."""
+    after = match_case(match.spun, match.original)
+    start = match.start
+    article = _ARTICLE_BEFORE.search(text, max(0, start - 4), start)
+    if article:
+        wanted = "an" if after[:1].lower() in "aeiou" else "a"
+        if article.group(1).lower() != wanted:
+            wanted = match_case(article.group(1), wanted)
+            after = text[article.start() : start].replace(article.group(1), wanted, 1) + after
+            start = article.start()
+    return Edit(start, match.end, after, "lexicon", confidence)
+
+
+def _context_prefers_spun(
+    text: str, match: LexiconMatch, counts: NgramCounts, settings: SpinSettings
+) -> bool:
+    """True when the words beside the match go far more with the spun form than the original.
+
+    Association is the share of a word's occurrences that have the neighbour next to them, so a
+    frequent word is not favoured for being frequent.
+    """
+    left = _neighbour(text[: match.start], last=True)
+    right = _neighbour(text[match.end :], last=False)
+    spun, original = match.spun.lower().split(), match.original.lower().split()
+    return _association(counts, left, spun, right) > settings.context_ratio * _association(
+        counts, left, original, right
+    )
+
+
+def _association(
+    counts: NgramCounts, left: str | None, words: list[str], right: str | None
+) -> float:
+    scores = [0.0]
+    if left and counts.unigram(words[0]):
+        scores.append(counts.bigram(left, words[0]) / counts.unigram(words[0]))
+    if right and counts.unigram(words[-1]):
+        scores.append(counts.bigram(words[-1], right) / counts.unigram(words[-1]))
+    return max(scores)
+
+
+def _neighbour(side: str, last: bool) -> str | None:
+    """The word right next to a match on one side, if only spaces separate them."""
+    found = re.search(r"(\w+)[ \t]+$", side[-40:]) if last else re.match(r"[ \t]+(\w+)", side[:40])
+    return found.group(1) if found else None
+
+
+def _flag(match: LexiconMatch, reason: str) -> SpanFlag:
+    return SpanFlag(
+        match.start, match.end, match.spun, f"{reason} (lexicon: {match.original!r})", 0.5
+    )
