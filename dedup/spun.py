@@ -22,7 +22,6 @@ from repair.edits import apply_edits
 from repair.lexicon import default_lexicon
 from repair.ngrams import web_counts
 from repair.reference import restore_from_reference, word_similarity
-from repair.unicode import normalize_with_repairs
 from schemas import Document
 
 ANCHOR_MAX_WEB_COUNT = 5_000_000
@@ -131,16 +130,20 @@ def attach_spun_copies(
 
 
 def _restore(doc: Document, reference: Reference, settings: SpinSettings) -> bool:
-    """Rewrite ``doc`` from the reference when the alignment shows it is a spun copy."""
-    base, unicode_repairs = normalize_with_repairs(doc.extracted_text or doc.text)
-    edits, similarity = restore_from_reference(base, reference.text)
-    if similarity < settings.reference_similarity or len(edits) < settings.min_signatures:
+    """Rewrite ``doc`` from the reference when the alignment shows it is a spun copy.
+
+    The alignment starts from the lexicon's restoration, which brings the copy closer to the
+    reference; reference edits that overlap lexicon edits absorb them in the audit trail.
+    """
+    edits, similarity = restore_from_reference(doc.text, reference.text)
+    if similarity < settings.reference_similarity:
         return False
-    doc.text, doc.repairs = apply_edits(base, edits, unicode_repairs)
+    if not doc.is_spun and len(edits) < settings.min_signatures:
+        return False  # a copy with a flagged phrase but no spinner-like differences
+    doc.text, doc.repairs = apply_edits(doc.text, edits, doc.repairs)
     doc.content_hash = content_hash(doc.text)
     doc.spin_flags = []
     doc.is_spun = True
-    doc.spin_score = max(doc.spin_score, round(1 - similarity, 4))
     doc.similarity = round(similarity, 4)
     return True
 

@@ -59,15 +59,21 @@ class SpinSettings:
 
     min_signatures: int = 2
     """Distinct lexicon signatures a document needs before it can count as spun."""
-    threshold: float = 0.5
-    """``spin_score`` from which a document is spun: 0.5 is one signature per 100 words."""
+    threshold: float = 0.3
+    """``spin_score`` from which a document is spun: 0.5 is one signature per 100 words, 0.3 one
+    per 233 (measured in docs/spin.md)."""
     swap_weight: float = 0.25
     """Evidence of one swap-kind lexicon hit, relative to a signature."""
     min_words: int = 100
     """Short texts are scored as if they had this many words."""
     context_ratio: float = 3.0
-    """A swap is left alone (and flagged) when web bigram counts favour the spun wording by this
-    factor over the original next to the neighbouring words."""
+    """A swap is left alone (and flagged) when its neighbouring words go this many times better
+    with the spun wording than with the original (web bigram counts)."""
+    collocation_ratio: float = 3.0
+    """A swap whose neighbours go this many times better with the original is an improbable
+    collocation: evidence like a signature, and restored in a spun text."""
+    restore_plain_swaps: bool = True
+    """In a spun text, restore swaps whose context decides nothing (else flag them)."""
     reference_similarity: float = 0.5
     """Share of words a spun copy must align with a clean document to be restored from it."""
 

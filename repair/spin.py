@@ -18,7 +18,9 @@ from repair.ngrams import NgramCounts, web_counts
 from schemas import SpanFlag
 
 SIGNATURE_CONFIDENCE = 0.95
-SWAP_CONFIDENCE = 0.8
+COLLOCATION_CONFIDENCE = 0.9
+SWAP_CONFIDENCE = 0.7
+_SMOOTHING = 1e-5
 _ARTICLE_BEFORE = re.compile(r"\b(an?)\s+$", re.IGNORECASE)
 
 
@@ -45,28 +47,43 @@ def assess_spin(
     counts: NgramCounts | None = None,
     settings: SpinSettings = SpinSettings(),
 ) -> SpinAssessment:
-    """Score ``text`` and, if it is spun, plan the lexicon's restorations."""
+    """Score ``text`` and, if it is spun, plan the lexicon's restorations.
+
+    A swap whose neighbours go far better with the original ("peace and safety" next to
+    "international") is an improbable collocation and weighs like a signature; one whose
+    neighbours favour the spun word is flagged and left alone.
+    """
     lexicon = lexicon or default_lexicon()
+    counts = counts or web_counts()
     matches = list(lexicon.find(text))
-    signatures = [m for m in matches if m.entry.kind == "signature"]
-    swaps = [m for m in matches if m.entry.kind == "swap"]
-    words = sum(1 for _ in WORD.finditer(text))
-    score = spin_score(len(signatures), len(swaps), words, settings)
-    distinct = len({m.entry for m in signatures})
+    preference = {
+        id(m): _original_preference(text, m, counts) for m in matches if m.entry.kind == "swap"
+    }
+    strong = [
+        m
+        for m in matches
+        if m.entry.kind == "signature" or preference[id(m)] >= settings.collocation_ratio
+    ]
+    weak = len(matches) - len(strong)
+    score = spin_score(len(strong), weak, sum(1 for _ in WORD.finditer(text)), settings)
+    distinct = len({m.entry for m in strong})
     is_spun = distinct >= settings.min_signatures and score >= settings.threshold
     assessment = SpinAssessment(round(score, 4), is_spun)
-    if not is_spun:
-        assessment.flags = [
-            _flag(m, "spinner phrase in a text not judged spun") for m in signatures
-        ]
-        return assessment
-    counts = counts or web_counts()
     for match in matches:
-        if match.entry.kind == "swap" and _context_prefers_spun(text, match, counts, settings):
+        if match.entry.kind == "signature":
+            if is_spun:
+                assessment.edits.append(_restoration(text, match, SIGNATURE_CONFIDENCE))
+            else:
+                assessment.flags.append(_flag(match, "spinner phrase in a text not judged spun"))
+        elif is_spun and preference[id(match)] >= settings.collocation_ratio:
+            assessment.edits.append(_restoration(text, match, COLLOCATION_CONFIDENCE))
+        elif is_spun and preference[id(match)] > 1 / settings.context_ratio:
+            if settings.restore_plain_swaps:
+                assessment.edits.append(_restoration(text, match, SWAP_CONFIDENCE))
+            else:
+                assessment.flags.append(_flag(match, "spinner word, context undecided"))
+        elif is_spun:
             assessment.flags.append(_flag(match, "neighbouring words favour the spun wording"))
-            continue
-        confidence = SIGNATURE_CONFIDENCE if match.entry.kind == "signature" else SWAP_CONFIDENCE
-        assessment.edits.append(_restoration(text, match, confidence))
     return assessment
 
 
@@ -84,19 +101,18 @@ def _restoration(text: str, match: LexiconMatch, confidence: float) -> Edit:
     return Edit(start, match.end, after, "lexicon", confidence)
 
 
-def _context_prefers_spun(
-    text: str, match: LexiconMatch, counts: NgramCounts, settings: SpinSettings
-) -> bool:
-    """True when the words beside the match go far more with the spun form than the original.
+def _original_preference(text: str, match: LexiconMatch, counts: NgramCounts) -> float:
+    """How much better the neighbouring words go with the original than with the spun form.
 
-    Association is the share of a word's occurrences that have the neighbour next to them, so a
-    frequent word is not favoured for being frequent.
+    Association is the share of a word's occurrences that have the neighbour next to them
+    (web bigram counts), so a frequent word is not favoured for being frequent. 1.0 means no
+    evidence either way.
     """
     left = _neighbour(text[: match.start], last=True)
     right = _neighbour(text[match.end :], last=False)
     spun, original = match.spun.lower().split(), match.original.lower().split()
-    return _association(counts, left, spun, right) > settings.context_ratio * _association(
-        counts, left, original, right
+    return (_association(counts, left, original, right) + _SMOOTHING) / (
+        _association(counts, left, spun, right) + _SMOOTHING
     )
 
 

@@ -83,3 +83,36 @@ def test_console_script_ingests_the_samples_in_ephemeral_mode(samples, tmp_path)
     assert "5 extracted, 5 written, 0 quarantined" in completed.stdout
     count = duckdb.sql(f"select count(*) from '{out}/documents/*.parquet'").fetchall()
     assert count == [(5,)]
+
+
+def test_repair_prints_the_restored_text_and_every_edit(samples):
+    result = runner.invoke(app, ["repair", str(next(samples.glob("001_*")))])
+    assert result.exit_code == 0, result.output
+    text, _, report = result.output.partition("\n--- spin_score ")
+    assert "the Security Council has a key role to play" in text
+    assert report.startswith("0.93") and "is_spun True" in report
+    assert "lexicon   0.95  'Safety Council' -> 'Security Council'" in report
+
+
+def test_repair_leaves_a_clean_release_alone(samples):
+    result = runner.invoke(app, ["repair", str(next(samples.glob("003_*")))])
+    assert result.exit_code == 0, result.output
+    assert "is_spun False" in result.output and "--- 0 edits" in result.output
+
+
+def test_lexicon_check_passes_on_the_bundled_lexicon_and_fails_on_a_bad_one(tmp_path):
+    result = runner.invoke(app, ["lexicon", "check"])
+    assert result.exit_code == 0 and ", 0 problems" in result.output
+
+    bad = tmp_path / "lexicon.tsv"
+    bad.write_text(
+        "spun\toriginal\tkind\tinflect\n"
+        "safety council\tSecurity Council\tsignature\t-\n"
+        "safety council\tSafety Board\tswap\t-\n"
+    )
+    clean = tmp_path / "clean.txt"
+    clean.write_text("The National Safety Council publishes road statistics.")
+    result = runner.invoke(app, ["lexicon", "check", "--lexicon", str(bad), "--clean", str(clean)])
+    assert result.exit_code == 1
+    assert "'safety council' is also produced by line 2" in result.output
+    assert "found in clean text" in result.output and "'Safety Council'" in result.output

@@ -2,14 +2,18 @@
 
 import asyncio
 import json
+import shutil
+from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from flows.ingest import ingest
 from tests.pages import PARAGRAPHS, article_html
 
 pytestmark = pytest.mark.prefect
+ORIGINAL = Path(__file__).parent / "fixtures" / "us_mission_joint_statement_original.txt"
 
 BOILERPLATE = [
     "Leave a Comment",
@@ -115,3 +119,37 @@ def test_run_summary_is_published_as_a_markdown_artifact(prefect_api, samples, t
     summaries = [a.data for a in artifacts if manifest["run_id"] in a.data]
     assert len(summaries) == 1
     assert "| extracted | 5 |" in summaries[0] and "## Cluster sizes" in summaries[0]
+
+
+def test_spun_seed_is_restored_and_joins_a_clean_original_from_an_earlier_run(
+    prefect_api, samples, tmp_path
+):
+    originals = tmp_path / "originals"
+    originals.mkdir()
+    shutil.copy(ORIGINAL, originals / "statement.txt")
+    out = tmp_path / "out"
+    first = ingest(paths=[str(originals)], out=str(out))
+    assert first["counts"]["spun"] == 0
+    ((original_id,),) = rows(out, "select doc_id from DOCS")
+
+    manifest = ingest(paths=[str(samples)], out=str(out))
+    assert (manifest["counts"]["spun"], manifest["counts"]["spun_copies_clustered"]) == (1, 1)
+    documents = pq.read_table(out / "documents").to_pylist()
+    seeds = {Path(d["source_uri"]).name[:3]: d for d in documents if "/samples/" in d["source_uri"]}
+
+    spun = seeds.pop("001")
+    assert spun["is_spun"] and spun["spin_score"] > 0.8
+    assert (spun["cluster_id"], spun["duplicate_of"], spun["dup_kind"]) == (
+        original_id,
+        original_id,
+        "spun",
+    )
+    assert "Safety Council" in spun["extracted_text"] and "Safety Council" not in spun["text"]
+    assert "the Security Council has a key role to play" in spun["text"]
+    assert len(spun["repairs"]) > 100
+    for repair in spun["repairs"]:
+        assert spun["text"][repair["start"] : repair["end"]] == repair["after"]
+        assert repair["method"] in ("lexicon", "reference") and repair["before"]
+    for name, doc in seeds.items():
+        assert not doc["is_spun"] and doc["repairs"] == [], name
+        assert doc["is_canonical"] and doc["extracted_text"], name

@@ -1,0 +1,156 @@
+"""Spun-text detection and restoration, and the repair audit trail (pure functions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.spin_metrics import EditScore
+from repair import repair_text
+from repair.edits import Edit, apply_edits
+from repair.lexicon import Lexicon, LexiconEntry, check_entries, default_lexicon
+from repair.spin import assess_spin
+from schemas import Repair
+
+ROOT = Path(__file__).resolve().parent.parent
+SPUN_SEED = next((ROOT / "data" / "samples").glob("001_*"))
+CLEAN_SEEDS = sorted(p for p in (ROOT / "data" / "samples").glob("*.txt") if p != SPUN_SEED)
+ORIGINAL = ROOT / "tests" / "fixtures" / "us_mission_joint_statement_original.txt"
+
+
+def assert_located(text: str, repairs: list[Repair]) -> None:
+    for repair in repairs:
+        assert text[repair.start : repair.end] == repair.after
+
+
+def test_seed_001_is_spun_and_its_wording_is_restored():
+    spun = SPUN_SEED.read_text().replace("Leave a Comment", "")
+    repaired = repair_text(spun, "en")
+
+    assert repaired.is_spun and repaired.spin_score > 0.8
+    score = EditScore()
+    score.add(spun, repaired.text, ORIGINAL.read_text())
+    assert score.recall >= 0.9 and score.precision >= 0.95
+    for phrase in ["Security Council", "General Assembly", "international law", "cyberspace"]:
+        assert phrase in repaired.text
+    for phrase in ["Safety Council", "Common Meeting", "worldwide legislation", "on-line world"]:
+        assert phrase not in repaired.text
+    assert "For Immediate Release" in repaired.text and "Ireland, Israel" in repaired.text
+    assert {r.method for r in repaired.repairs} == {"lexicon"}
+    assert_located(repaired.text, repaired.repairs)
+    assert all(0 < r.confidence <= 1 and r.before != r.after for r in repaired.repairs)
+
+
+@pytest.mark.parametrize("path", CLEAN_SEEDS, ids=lambda p: p.name[:3])
+def test_clean_seeds_are_left_untouched(path):
+    text = path.read_text()
+    repaired = repair_text(text, "en")
+    assert not repaired.is_spun
+    assert repaired.repairs == []
+
+
+def test_a_signature_in_a_clean_text_is_flagged_not_rewritten():
+    text = "The National Safety Council published its annual report on road deaths today. " * 3
+    assessment = assess_spin(text)
+    assert not assessment.is_spun and assessment.edits == []
+    assert [flag.span for flag in assessment.flags] == ["Safety Council"] * 3
+
+
+def test_swaps_are_left_alone_where_the_neighbours_favour_the_spun_word():
+    text = (
+        "The Safety Council met in our on-line world. Worldwide legislation and the "
+        "Common Meeting were discussed, and so were monetary policy and monetary results."
+    )
+    swap = LexiconEntry("monetary", "financial", "swap")
+    assessment = assess_spin(text, Lexicon([*default_lexicon().entries, swap]))
+    assert assessment.is_spun
+    assert [flag.span for flag in assessment.flags] == ["monetary"]
+    restored, _ = apply_edits(text, assessment.edits)
+    assert restored.startswith("The Security Council met in cyberspace. International law")
+    assert "so were monetary policy and financial results" in restored
+
+
+def test_articles_agree_with_the_restored_word():
+    text = (
+        "The Safety Council and the Common Meeting: we take a chance to reply in our on-line world."
+    )
+    lexicon = Lexicon([*default_lexicon().entries, LexiconEntry("chance", "opportunity", "swap")])
+    repaired = repair_text(text, "en", lexicon=lexicon)
+    assert "we take an opportunity to reply in cyberspace" in repaired.text
+    (article,) = [r for r in repaired.repairs if r.after == "an opportunity"]
+    assert article.before == "a chance"
+
+
+def test_capitalisation_follows_the_spun_text():
+    text = (
+        "WORLDWIDE LEGISLATION. Worldwide Peace and Safety. The Safety Council, our on-line world."
+    )
+    repaired = repair_text(text, "en")
+    assert repaired.text == (
+        "INTERNATIONAL LAW. International Peace and Security. The Security Council, cyberspace."
+    )
+
+
+def test_inflected_forms_are_restored():
+    text = "The Safety Council saw menaces in our on-line world and rising use of latest tools."
+    repaired = repair_text(text, "en")
+    assert "saw threats in cyberspace and increasing use of new tools" in repaired.text
+
+
+def test_other_languages_get_unicode_repairs_only():
+    text = "Le Safety Council et le Common Meeting dans our on-line world â€” todayâ€™s"
+    repaired = repair_text(text, "fr")
+    assert not repaired.is_spun and "Safety Council" in repaired.text
+    assert {r.method for r in repaired.repairs} == {"unicode"}
+
+
+def test_mojibake_repairs_are_recorded_where_they_change_words():
+    extracted = (
+        "The â€œSecurity Councilâ€\x9d met todayâ€™s delegates in inter\u00adnational talks."
+    )
+    repaired = repair_text(extracted, "en")
+    assert repaired.text == "The “Security Council” met today’s delegates in international talks."
+    assert [(r.before, r.after, r.method) for r in repaired.repairs] == [
+        ("â€œSecurity Councilâ", "Security Council", "unicode"),
+        ("todayâ€™s", "today’s", "unicode"),
+        ("inter\u00adnational", "international", "unicode"),
+    ]
+    assert_located(repaired.text, repaired.repairs)
+
+
+def test_later_edits_move_and_absorb_earlier_repairs():
+    text = "aa bb cc dd"
+    earlier = [
+        Repair(3, 5, "b?", "bb", "unicode", 0.99),
+        Repair(9, 11, "d?", "dd", "unicode", 0.99),
+    ]
+    restored, repairs = apply_edits(text, [Edit(0, 5, "x", "lexicon", 0.9)], earlier)
+    assert restored == "x cc dd"
+    assert [(r.before, r.after, r.method) for r in repairs] == [
+        ("aa b?", "x", "lexicon"),
+        ("d?", "dd", "unicode"),
+    ]
+    assert_located(restored, repairs)
+
+
+def test_the_bundled_lexicon_passes_its_checks():
+    assert check_entries(default_lexicon().entries) == []
+    assert len(default_lexicon().entries) >= 300
+
+
+def test_lexicon_checks_catch_unsafe_entries():
+    entries = [
+        LexiconEntry("safety council", "Security Council", "signature", line=2),
+        LexiconEntry("safety council", "Safety Board", "swap", line=3),
+        LexiconEntry("Menace", "threat", "sometimes", line=4),
+        LexiconEntry("law", "law", "swap", line=5),
+        LexiconEntry("threat", "menace", "signature", line=6),
+        LexiconEntry("xqzv", "abcd", "swap", "v", line=7),
+    ]
+    problems = "\n".join(check_entries(entries))
+    assert "line 3 ('safety council'): 'safety council' is also produced by line 2" in problems
+    assert "line 4 ('Menace'): kind must be one of" in problems
+    assert "line 4 ('Menace'): write the spun side in lower case" in problems
+    assert "line 5 ('law'): spun and original are the same" in problems
+    assert "line 6 ('threat'): a signature must not also be some entry's original" in problems
