@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from dedup.shingles import content_hash
+from schemas import Document
+
 
 def article_html(
     title: str, paragraphs: list[str], *, lang: str = "en", extra_head: str = "", nav: bool = True
@@ -37,3 +42,25 @@ PARAGRAPHS = [
     "The ministry will continue to work with partners to implement agreed norms of responsible "
     "state behaviour and to strengthen confidence-building measures in the region.",
 ]
+
+
+def document(doc_id: str, text: str, published_at: datetime | None = None) -> Document:
+    """An English plain-text document as extraction leaves it (no cluster fields yet)."""
+    return Document(
+        doc_id=doc_id,
+        source_uri=f"/in/{doc_id}.txt",
+        raw_path=f"/in/{doc_id}.txt",
+        raw_offset=None,
+        url=None,
+        title=None,
+        published_at=published_at,
+        author=None,
+        site=None,
+        language="en",
+        issuer=None,
+        release_status=None,
+        text=text,
+        content_hash=content_hash(text),
+        encoding="utf-8",
+        extractor="text",
+    )

@@ -6,28 +6,7 @@ from dedup import content_hash, deduplicate, hashing_view
 from pressroom.settings import DedupSettings
 from schemas import Document
 from tests.pages import PARAGRAPHS
-
-
-def doc(doc_id: str, text: str, published_at: datetime | None = None) -> Document:
-    return Document(
-        doc_id=doc_id,
-        source_uri=f"/in/{doc_id}.txt",
-        raw_path=f"/in/{doc_id}.txt",
-        raw_offset=None,
-        url=None,
-        title=None,
-        published_at=published_at,
-        author=None,
-        site=None,
-        language="en",
-        issuer=None,
-        release_status=None,
-        text=text,
-        content_hash=content_hash(text),
-        encoding="utf-8",
-        extractor="text",
-    )
-
+from tests.pages import document as doc
 
 ORIGINAL = "\n\n".join(PARAGRAPHS)
 OTHER = (

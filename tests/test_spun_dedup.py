@@ -7,6 +7,7 @@ from pathlib import Path
 from dedup import Reference, attach_spun_copies, deduplicate
 from pressroom.pipeline import repair_document
 from schemas import Document
+from tests.pages import document as extracted
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
@@ -14,25 +15,7 @@ ORIGINAL = ROOT / "tests" / "fixtures" / "us_mission_joint_statement_original.tx
 
 
 def document(name: str, text: str) -> Document:
-    extracted = Document(
-        doc_id=name,
-        source_uri=f"/in/{name}.txt",
-        raw_path=f"/in/{name}.txt",
-        raw_offset=None,
-        url=None,
-        title=None,
-        published_at=None,
-        author=None,
-        site=None,
-        language="en",
-        issuer=None,
-        release_status=None,
-        text=text,
-        content_hash="",
-        encoding="utf-8",
-        extractor="text",
-    )
-    return repair_document(extracted)
+    return repair_document(extracted(name, text))
 
 
 def seed(prefix: str) -> str:
