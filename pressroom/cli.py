@@ -102,14 +102,15 @@ def ingest(
     )
 
 
+PageFile = Annotated[
+    Path,
+    typer.Argument(help="One .html/.htm/.txt file (optionally .gz).", exists=True, dir_okay=False),
+]
+
+
 @app.command()
 def extract(
-    file: Annotated[
-        Path,
-        typer.Argument(
-            help="One .html/.htm/.txt file (optionally .gz).", exists=True, dir_okay=False
-        ),
-    ],
+    file: PageFile,
 ) -> None:
     """Print one document's extraction (metadata and repaired text) as JSON."""
     doc = _one_document(file)
@@ -122,12 +123,7 @@ def extract(
 
 @app.command()
 def repair(
-    file: Annotated[
-        Path,
-        typer.Argument(
-            help="One .html/.htm/.txt file (optionally .gz).", exists=True, dir_okay=False
-        ),
-    ],
+    file: PageFile,
 ) -> None:
     """Print one document's repaired text, then its spin score, edits and flagged spans."""
     doc = _one_document(file)

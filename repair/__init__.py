@@ -6,7 +6,7 @@ a clean copy of the same release when one is known.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pressroom.settings import SpinSettings
 from repair.edits import apply_edits, relocate
@@ -42,9 +42,8 @@ def repair_text(
     spin = assess_spin(text, lexicon, settings=settings)
     restored, repairs = apply_edits(text, spin.edits, repairs)
     flags = [
-        SpanFlag(relocate(f.start, spin.edits), relocate(f.start, spin.edits) + len(f.span), *rest)
+        replace(f, start=relocate(f.start, spin.edits), end=relocate(f.end, spin.edits))
         for f in spin.flags
-        for rest in [(f.span, f.reason, f.score)]
     ]
     return RepairedText(restored, repairs, spin.spin_score, spin.is_spun, flags)
 
