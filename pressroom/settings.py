@@ -76,6 +76,13 @@ class SpinSettings:
     """In a spun text, restore swaps whose context decides nothing (else flag them)."""
     reference_similarity: float = 0.5
     """Share of words a spun copy must align with a clean document to be restored from it."""
+    candidate_ratio: float = 30.0
+    """A thesaurus candidate replaces a word when, at every occurrence, the neighbouring words go
+    this many times better with it than with the word (web bigram association)."""
+    candidate_max_count: int = 30_000_000
+    """Words more common than this (web count) are never replaced by a thesaurus candidate."""
+    candidate_frequency: float = 5.0
+    """A thesaurus candidate must be at least this many times more common than the word."""
 
 
 @dataclass(frozen=True)

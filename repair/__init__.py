@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from pressroom.settings import SpinSettings
+from repair.candidates import restore_candidates
 from repair.edits import apply_edits, relocate
 from repair.lexicon import Lexicon, default_lexicon
 from repair.spin import assess_spin
@@ -35,11 +36,17 @@ def repair_text(
     lexicon: Lexicon | None = None,
     settings: SpinSettings = SpinSettings(),
 ) -> RepairedText:
-    """Normalise Unicode, then detect spinning and restore what the lexicon knows (English)."""
+    """Normalise Unicode; in English text, detect spinning and restore the original wording
+    (lexicon, then thesaurus candidates the context strongly prefers)."""
     text, repairs = normalize_with_repairs(extracted)
     if language not in ENGLISH:
         return RepairedText(text, repairs)
     spin = assess_spin(text, lexicon, settings=settings)
+    if spin.is_spun:
+        taken = [(e.start, e.end) for e in spin.edits] + [(f.start, f.end) for f in spin.flags]
+        edits, flags = restore_candidates(text, taken, settings)
+        spin.edits += edits
+        spin.flags += flags
     restored, repairs = apply_edits(text, spin.edits, repairs)
     flags = [
         replace(f, start=relocate(f.start, spin.edits), end=relocate(f.end, spin.edits))

@@ -20,7 +20,8 @@ from schemas import SpanFlag
 SIGNATURE_CONFIDENCE = 0.95
 COLLOCATION_CONFIDENCE = 0.9
 SWAP_CONFIDENCE = 0.7
-_SMOOTHING = 1e-5
+SMOOTHING = 1e-5
+"""Added to both sides of an association ratio, so unknown bigrams compare as equal."""
 _ARTICLE_BEFORE = re.compile(r"\b(an?)\s+$", re.IGNORECASE)
 
 
@@ -111,20 +112,9 @@ def _original_preference(text: str, match: LexiconMatch, counts: NgramCounts) ->
     left = _neighbour(text[: match.start], last=True)
     right = _neighbour(text[match.end :], last=False)
     spun, original = match.spun.lower().split(), match.original.lower().split()
-    return (_association(counts, left, original, right) + _SMOOTHING) / (
-        _association(counts, left, spun, right) + _SMOOTHING
+    return (counts.association(left, original, right) + SMOOTHING) / (
+        counts.association(left, spun, right) + SMOOTHING
     )
-
-
-def _association(
-    counts: NgramCounts, left: str | None, words: list[str], right: str | None
-) -> float:
-    scores = [0.0]
-    if left and counts.unigram(words[0]):
-        scores.append(counts.bigram(left, words[0]) / counts.unigram(words[0]))
-    if right and counts.unigram(words[-1]):
-        scores.append(counts.bigram(words[-1], right) / counts.unigram(words[-1]))
-    return max(scores)
 
 
 def _neighbour(side: str, last: bool) -> str | None:

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks.spin_metrics import EditScore
+from pressroom.settings import SpinSettings
 from repair import repair_text
+from repair.candidates import restore_candidates
 from repair.edits import Edit, apply_edits
 from repair.lexicon import Lexicon, LexiconEntry, check_entries, default_lexicon
 from repair.spin import assess_spin
@@ -132,6 +134,33 @@ def test_later_edits_move_and_absorb_earlier_repairs():
         ("d?", "dd", "unicode"),
     ]
     assert_located(restored, repairs)
+
+
+def test_thesaurus_candidates_restore_words_the_lexicon_lacks():
+    text = "At the identical time, sales rose. Costs fell by the identical amount."
+    edits, flags = restore_candidates(text, [])
+    assert [(text[e.start : e.end], e.after, e.method) for e in edits] == [
+        ("identical", "same", "context"),
+        ("identical", "same", "context"),
+    ]
+    assert flags == []
+
+
+def test_thesaurus_candidates_must_agree_at_every_occurrence():
+    text = "At the identical time, sales rose. The twins are identical in every way."
+    edits, flags = restore_candidates(text, [])
+    assert edits == []
+    assert [f.span for f in flags] == ["identical", "identical"]
+    assert "'same'" in flags[0].reason
+
+
+def test_thesaurus_candidates_skip_taken_spans_and_common_words():
+    text = "Sales rose as properly as profits."
+    start = text.index("properly")
+    assert restore_candidates(text, [(start, start + 8)]) == ([], [])
+    common_only = SpinSettings(candidate_max_count=1000)
+    assert restore_candidates(text, [], common_only) == ([], [])
+    assert [e.after for e in restore_candidates(text, [])[0]] == ["well"]
 
 
 def test_the_bundled_lexicon_passes_its_checks():
