@@ -5,6 +5,8 @@ Layout under ``OUT/``::
     documents/part-<run_id>.parquet    one file per run, zstd, schema ``schemas.DOCUMENTS``
     quarantine/part-<run_id>.parquet   failed inputs, schema ``schemas.QUARANTINE``
     runs/<run_id>.json                 the run's manifest: parameters, counts, timings
+    raw/<run_id>/*.warc.gz             every fetched response, before extraction
+    state/http_validators.json         ETag / Last-Modified per URL, for the next run
 
 Every file is written under a hidden temporary name in its final folder and renamed into place,
 so readers never see a half-written file. Rows whose id is already in the dataset are not written
@@ -16,7 +18,8 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -27,12 +30,13 @@ import pyarrow.parquet as pq
 from schemas import DOCUMENTS, QUARANTINE, SCHEMA_VERSION, Document, QuarantineRecord
 
 
-def write_table_atomic(table: pa.Table, path: Path) -> None:
-    """Write ``table`` to ``path`` as zstd Parquet; the file appears complete or not at all."""
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A hidden temporary path beside ``path``; renamed onto it if the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        pq.write_table(table, temporary, compression="zstd")
+        yield temporary
         _fsync(temporary)
         os.replace(temporary, path)
         _fsync(path.parent)
@@ -40,15 +44,15 @@ def write_table_atomic(table: pa.Table, path: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
+def write_table_atomic(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` as zstd Parquet; the file appears complete or not at all."""
+    with atomic_path(path) as temporary:
+        pq.write_table(table, temporary, compression="zstd")
+
+
 def write_json_atomic(data: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
+    with atomic_path(path) as temporary:
         temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")
-        _fsync(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def existing_ids(folder: Path, column: str) -> set[str]:

@@ -1,29 +1,35 @@
-"""The ``ingest`` flow: files on disk to a clean, deduplicated Parquet dataset.
+"""The ``ingest`` flow: local files and web sources to a clean, deduplicated Parquet dataset.
 
 The flow only orchestrates; every step is a plain function in ``pressroom.pipeline``,
-``repair``, ``dedup`` or ``dataset``. Stages: extract, remove site boilerplate, repair (Unicode
+``pressroom.fetching``, ``repair``, ``dedup`` or ``dataset``. Stages: fetch (web sources only;
+each batch archived as WARC under ``OUT/raw``), extract, remove site boilerplate, repair (Unicode
 and spun wording), deduplicate (spun copies join their clean original's cluster), write.
 Extraction runs as batched tasks (see ``IngestSettings.batch_size``), concurrently, each batch
-in its own time-limited sandbox process.
+in its own time-limited sandbox process; a fetched batch is extracted as soon as it is archived,
+while later batches are still being fetched.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, runtime, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 import pressroom
 from dataset import write_documents, write_manifest, write_quarantine
+from dataset.raw import raw_folder, write_warc
+from dataset.state import load_validators, save_validators
 from dedup import DedupStats, attach_spun_copies, deduplicate, earlier_references
-from pressroom import pipeline, progress
+from pressroom import fetching, pipeline, progress
 from pressroom.process import EMPTY_BODY
 from pressroom.report import summary_markdown
 from pressroom.sandbox import SandboxPool
@@ -31,10 +37,13 @@ from pressroom.settings import (
     BoilerplateSettings,
     DedupSettings,
     ExtractSettings,
+    FetchSettings,
     IngestSettings,
     ReadSettings,
 )
 from schemas import Document, QuarantineRecord
+from sources.fetch import FetchStats, Validators
+from sources.web import SourceSpec, expand_sources
 
 _TASK_OPTIONS = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -52,6 +61,23 @@ def extract_batch(
         len(result.failures),
     )
     return result
+
+
+@task(name="fetch-batch", retries=1, retry_delay_seconds=5, **_TASK_OPTIONS)
+def fetch_batch(
+    urls: list[str], validators: dict[str, Validators], settings: IngestSettings, archive: str
+) -> fetching.FetchedBatch:
+    batch = fetching.fetch_batch(urls, validators, settings.fetch, Path(archive))
+    get_run_logger().info(
+        "%d URLs of %s: %d pages archived, %d listings, %d failed, %d not modified",
+        len(urls),
+        fetching.host_of(urls[0]),
+        batch.pages,
+        len(batch.listings),
+        len(batch.failures),
+        batch.stats.not_modified,
+    )
+    return batch
 
 
 @task(name="remove-site-boilerplate", **_TASK_OPTIONS)
@@ -94,10 +120,87 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
+@dataclass
+class WebFetch:
+    """What the fetch stage of a run did."""
+
+    stats: FetchStats = field(default_factory=FetchStats)
+    pages: int = 0
+    listings: int = 0
+    failures: list[QuarantineRecord] = field(default_factory=list)
+    validators: dict[str, Validators] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            **self.stats.as_dict(),
+            "pages_archived": self.pages,
+            "listings": self.listings,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def fetch_web(
+    specs: list[SourceSpec],
+    settings: IngestSettings,
+    out: Path,
+    run_id: str,
+    extract: Callable[[str], PrefectFuture],
+) -> WebFetch:
+    """Expand the web sources, fetch their pages host batch by host batch, and hand each archived
+    batch to ``extract`` at once. Pages that turn out to be feeds or sitemaps are expanded in a
+    second round."""
+    clock = time.perf_counter()
+    web, raw = WebFetch(), raw_folder(out, run_id)
+    earlier = load_validators(out)
+    getter = fetching.ListingFetcher(settings.fetch)
+    urls, problems = expand_sources(specs, getter)
+    seen: set[str] = set()
+    for round_number in range(2):
+        urls = [url for url in urls if url not in seen]
+        seen.update(urls)
+        futures, last_of_host = [], {}
+        for number, urls_of_host in enumerate(
+            fetching.host_batches(urls, settings.fetch.batch_size)
+        ):
+            host = fetching.host_of(urls_of_host[0])
+            archive = raw / f"pages-{round_number}-{number:05d}.warc.gz"
+            after = [last_of_host[host]] if host in last_of_host else []
+            future = fetch_batch.submit(
+                urls_of_host, earlier, settings, str(archive), wait_for=after
+            )
+            futures.append(future)
+            last_of_host[host] = future
+        listings = []
+        for future in as_completed(futures):
+            batch = future.result()
+            web.stats.merge(batch.stats)
+            web.failures += batch.failures
+            web.validators.update(batch.validators)
+            web.pages += batch.pages
+            listings += batch.listings
+            if batch.pages:
+                extract(batch.warc)
+        web.listings += len(listings)
+        urls, more = fetching.expand_listings(listings, getter)
+        problems += more
+    if getter.fetched:
+        write_warc(raw / "listings.warc.gz", [], getter.fetched)
+    web.listings += len(getter.fetched)
+    web.stats.merge(getter.stats)
+    web.failures += getter.failures + fetching.listing_failures(problems, getter.failures)
+    web.seconds = time.perf_counter() - clock
+    return web
+
+
 @flow(name="ingest", task_runner=ThreadPoolTaskRunner())
 def ingest(
     paths: list[str],
     out: str = "out",
+    sources_file: str | None = None,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+    since: date | None = None,
     batch_size: int | None = IngestSettings.batch_size,
     workers: int = IngestSettings.workers,
     extract_timeout_s: float = ExtractSettings.timeout_s,
@@ -106,14 +209,28 @@ def ingest(
     shingle_size: int = DedupSettings.shingle_size,
     num_perm: int = DedupSettings.num_perm,
     boilerplate_min_docs: int = BoilerplateSettings.min_docs,
+    per_host_concurrency: int = FetchSettings.per_host_concurrency,
+    per_host_delay_s: float = FetchSettings.per_host_delay_s,
+    fetch_retries: int = FetchSettings.retries,
+    respect_robots: bool = FetchSettings.respect_robots,
+    allow_private: bool = FetchSettings.allow_private,
 ) -> dict:
-    """Ingest local files and folders (HTML, text, WARC; gzip allowed) into ``out``.
+    """Ingest local files and folders (HTML, text, WARC; gzip allowed) and web sources (page
+    URLs, ``urls:FILE``, ``feed:URL``, ``sitemap:URL``, or a YAML ``sources_file``) into ``out``.
 
     Returns the run manifest, also written to ``out/runs/<run_id>.json``.
     """
     logger = get_run_logger()
     settings = IngestSettings(
         read=ReadSettings(max_bytes=max_bytes),
+        fetch=FetchSettings(
+            per_host_concurrency=per_host_concurrency,
+            per_host_delay_s=per_host_delay_s,
+            retries=fetch_retries,
+            respect_robots=respect_robots,
+            allow_private=allow_private,
+            max_bytes=max_bytes,
+        ),
         extract=ExtractSettings(timeout_s=extract_timeout_s),
         boilerplate=BoilerplateSettings(min_docs=boilerplate_min_docs),
         dedup=DedupSettings(
@@ -126,18 +243,30 @@ def ingest(
     started = datetime.now(UTC)
 
     clock = time.perf_counter()
-    files = pipeline.discover(paths)
-    logger.info("run %s: %d input files under %s", run_id, len(files), ", ".join(paths))
-    if not files:
+    specs = fetching.plan_sources(paths, sources_file, include or (), exclude or (), since)
+    files = pipeline.discover(fetching.local_paths(specs))
+    web_sources = fetching.web_specs(specs)
+    logger.info(
+        "run %s: %d local input files, %d web sources", run_id, len(files), len(web_sources)
+    )
+    if not files and not web_sources:
         logger.warning("no input files found under %s", ", ".join(paths))
-    progress.advance("extract", 0, len(files))
+    progress.advance("extract", 0, None if web_sources else len(files))
     sandboxes = [pipeline.extraction_sandbox(settings.extract) for _ in range(workers)]
     with SandboxPool(sandboxes) as pool:
         batches = pipeline.batches(files, settings.batch_size_for(len(files)))
         futures = [extract_batch.submit(batch, settings, pool) for batch in batches]
+        web = WebFetch()
+        if web_sources:
+
+            def extract_archive(warc: str) -> None:
+                futures.append(extract_batch.submit([warc], settings, pool))
+
+            web = fetch_web(web_sources, settings, out_dir, run_id, extract_archive)
         results = [future.result() for future in futures]
     docs = [doc for result in results for doc in result.documents]
-    failures = [record for result in results for record in result.failures]
+    failures = web.failures + [record for result in results for record in result.failures]
+    timings["fetch"] = web.seconds
     timings["extract"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -157,6 +286,7 @@ def ingest(
 
     clock = time.perf_counter()
     written = write(out_dir, docs, failures, run_id)
+    save_validators(out_dir, web.validators)  # only now: a 304 next time must find the rows
     timings["write"] = time.perf_counter() - clock
 
     manifest = {
@@ -170,6 +300,7 @@ def ingest(
         "parameters": settings.as_dict(),
         "counts": {
             "files": len(files),
+            "web_sources": len(web_sources),
             "read": sum(result.read for result in results),
             "extracted": len(docs) + repeated + len(emptied) + len(unrepairable),
             "empty": sum(1 for f in failures if f.error.startswith(EMPTY_BODY)),
@@ -186,6 +317,7 @@ def ingest(
             "written": written["documents_written"],
             "already_present": len(docs) - written["documents_written"],
         },
+        "fetch": web.as_dict(),
         "quarantined_by_stage": pipeline.count_failures(failures),
         "cluster_sizes": {str(k): v for k, v in sorted(stats.cluster_sizes.items())},
         "timings_s": {k: round(v, 3) for k, v in timings.items()},

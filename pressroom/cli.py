@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from pressroom.settings import (
     BoilerplateSettings,
     DedupSettings,
     ExtractSettings,
+    FetchSettings,
     IngestSettings,
     ReadSettings,
 )
@@ -31,17 +33,46 @@ app = typer.Typer(
 
 @app.command()
 def ingest(
-    paths: Annotated[
-        list[Path],
+    sources: Annotated[
+        list[str] | None,
         typer.Argument(
-            help="Files or folders (searched recursively): .html/.htm/.txt/.warc, optionally .gz.",
-            exists=True,
+            help="Local files or folders (.html/.htm/.txt/.warc, optionally .gz), page URLs, "
+            "urls:FILE (one URL per line), feed:URL (RSS/Atom), sitemap:URL (sitemap or index).",
             show_default=False,
         ),
-    ],
+    ] = None,
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Output folder of the dataset.", file_okay=False)
     ] = Path("out"),
+    sources_file: Annotated[
+        Path | None,
+        typer.Option("--sources", help="YAML file listing sources.", exists=True, dir_okay=False),
+    ] = None,
+    include: Annotated[
+        list[str] | None, typer.Option(help="Fetch only URLs matching this regex (repeatable).")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="Skip URLs matching this regex (repeatable).")
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Skip feed and sitemap entries dated earlier."),
+    ] = None,
+    allow_private: Annotated[
+        bool, typer.Option(help="Allow fetching from private and loopback addresses.")
+    ] = FetchSettings.allow_private,
+    per_host_concurrency: Annotated[
+        int, typer.Option(min=1, help="Requests in flight to one host at once.")
+    ] = FetchSettings.per_host_concurrency,
+    per_host_delay: Annotated[
+        float, typer.Option(min=0.0, help="Seconds between request starts to one host.")
+    ] = FetchSettings.per_host_delay_s,
+    fetch_retries: Annotated[
+        int, typer.Option(min=0, help="Retries after a timeout, connection error, 429 or 5xx.")
+    ] = FetchSettings.retries,
+    respect_robots: Annotated[
+        bool, typer.Option("--robots/--ignore-robots", help="Honour robots.txt.")
+    ] = FetchSettings.respect_robots,
     batch_size: Annotated[
         int | None,
         typer.Option(min=1, help="Input files per extraction task (default: sized to the input)."),
@@ -75,6 +106,10 @@ def ingest(
     ] = True,
 ) -> None:
     """Ingest pages into a deduplicated Parquet dataset (a Prefect flow, ephemeral local mode)."""
+    sources = sources or []
+    if not sources and not sources_file:
+        raise typer.BadParameter("give at least one source, or --sources FILE")
+    _check_sources(sources)
     from flows.ingest import run_ingest
 
     try:
@@ -83,6 +118,15 @@ def ingest(
         message = f"cannot create {out}: {error.strerror}"
         raise typer.BadParameter(message, param_hint="--out") from error
     parameters = dict(
+        sources_file=str(sources_file) if sources_file else None,
+        include=include or [],
+        exclude=exclude or [],
+        since=since.date() if since else None,
+        allow_private=allow_private,
+        per_host_concurrency=per_host_concurrency,
+        per_host_delay_s=per_host_delay,
+        fetch_retries=fetch_retries,
+        respect_robots=respect_robots,
         batch_size=batch_size,
         workers=workers,
         extract_timeout_s=extract_timeout,
@@ -93,13 +137,33 @@ def ingest(
         boilerplate_min_docs=boilerplate_min_docs,
     )
     with _progress_display(enabled=progress_bar):
-        manifest = run_ingest([str(p) for p in paths], str(out), **parameters)
-    counts = manifest["counts"]
-    typer.echo(
-        f"run {manifest['run_id']}: {counts['extracted']} extracted, {counts['written']} written, "
-        f"{counts['quarantined']} quarantined, {counts['exact_duplicates']} exact and "
-        f"{counts['near_duplicates']} near duplicates, {counts['spun']} spun -> {out}"
+        manifest = run_ingest(sources, str(out), **parameters)
+    counts, fetch = manifest["counts"], manifest["fetch"]
+    fetched = (
+        f"{fetch['pages_archived']} pages fetched ({fetch['not_modified']} not modified), "
+        if counts["web_sources"]
+        else ""
     )
+    typer.echo(
+        f"run {manifest['run_id']}: {fetched}{counts['extracted']} extracted, "
+        f"{counts['written']} written, {counts['quarantined']} quarantined, "
+        f"{counts['exact_duplicates']} exact and {counts['near_duplicates']} near duplicates, "
+        f"{counts['spun']} spun -> {out}"
+    )
+
+
+def _check_sources(sources: list[str]) -> None:
+    """Refuse malformed web sources and local paths that do not exist, before any work."""
+    from sources.web import parse_source
+
+    for source in sources:
+        try:
+            specs = parse_source(source)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="SOURCES") from error
+        for spec in specs:
+            if spec.kind == "local" and not Path(spec.location).exists():
+                raise typer.BadParameter(f"{source!r} does not exist", param_hint="SOURCES")
 
 
 PageFile = Annotated[

@@ -31,6 +31,24 @@ def summary_markdown(manifest: dict) -> str:
     lines += ["", "## Cluster sizes", "", "| size | clusters |", "|---:|---:|"]
     sizes = Counter({int(k): v for k, v in manifest["cluster_sizes"].items()})
     lines += [f"| {size} | {sizes[size]:,} |" for size in sorted(sizes)]
+    fetch = manifest.get("fetch", {})
+    if fetch.get("requests"):
+        lines += ["", "## Fetching", "", "| | count |", "|---|---:|"]
+        lines += [
+            f"| {label} | {fetch[key]:,} |"
+            for label, key in [
+                ("HTTP requests (robots.txt included)", "requests"),
+                ("bytes received (decompressed)", "bytes"),
+                ("retries", "retries"),
+                ("not modified (304)", "not_modified"),
+                ("refused by robots.txt", "robots_refused"),
+                ("failed URLs", "failed"),
+                ("pages archived", "pages_archived"),
+                ("feeds and sitemaps read", "listings"),
+            ]
+        ]
+        lines += ["", "| HTTP status | responses |", "|---:|---:|"]
+        lines += [f"| {status} | {n:,} |" for status, n in sorted(fetch["statuses"].items())]
     if manifest["quarantined_by_stage"]:
         lines += ["", "## Quarantined by stage", "", "| stage | items |", "|---|---:|"]
         lines += [f"| {stage} | {n:,} |" for stage, n in manifest["quarantined_by_stage"].items()]

@@ -87,3 +87,12 @@ def bad_inputs(tmp_path: Path) -> Path:
     (folder / "notes.pdf").write_bytes(b"%PDF-1.4 not a page")
     (folder / "good.html").write_text(article_html("A good page survives", PARAGRAPHS))
     return folder
+
+
+@pytest.fixture(scope="module")
+def prefect_api():
+    """A temporary local Prefect API server for the tests of one module."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

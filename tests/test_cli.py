@@ -1,17 +1,13 @@
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from pressroom.cli import app
+from tests.runs import run_pressroom
 
 runner = CliRunner()
-PRESSROOM = str(Path(sys.executable).with_name("pressroom"))
 
 
 def test_help_documents_every_command_and_option():
@@ -29,6 +25,15 @@ def test_help_documents_every_command_and_option():
         "--num-perm",
         "--boilerplate-min-docs",
         "--progress",
+        "--sources",
+        "--include",
+        "--exclude",
+        "--since",
+        "--allow-private",
+        "--per-host-concurrency",
+        "--per-host-delay",
+        "--fetch-retries",
+        "--robots",
     ]:
         assert option in result.output
 
@@ -38,7 +43,9 @@ def test_help_documents_every_command_and_option():
     [
         (["ingest", "/no/such/folder"], "does not exist"),
         (["ingest", "data/samples", "--threshold", "1.5"], "Invalid value for '--threshold'"),
-        (["ingest"], "Missing argument"),
+        (["ingest"], "give at least one source, or --sources FILE"),
+        (["ingest", "feed:not-a-url"], "feed:"),
+        (["ingest", "--sources", "/no/such.yaml"], "does not exist"),
         (["extract", "/no/such/file.html"], "does not exist"),
         (["frobnicate"], "No such command"),
     ],
@@ -68,17 +75,8 @@ def test_extract_of_a_bad_file_says_why(tmp_path):
 
 @pytest.mark.prefect
 def test_console_script_ingests_the_samples_in_ephemeral_mode(samples, tmp_path):
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}
-    env.pop("PREFECT_API_URL", None)
     out = tmp_path / "out"
-    completed = subprocess.run(
-        [PRESSROOM, "ingest", str(samples), "--out", str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    completed = run_pressroom("ingest", str(samples), "--out", str(out), prefect_home=tmp_path)
     assert completed.returncode == 0, completed.stderr
     assert "5 extracted, 5 written, 0 quarantined" in completed.stdout
     count = duckdb.sql(f"select count(*) from '{out}/documents/*.parquet'").fetchall()

@@ -5,12 +5,12 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 
 from flows.ingest import ingest
 from tests.pages import PARAGRAPHS, article_html
+from tests.runs import rows
 
 pytestmark = pytest.mark.prefect
 ORIGINAL = Path(__file__).parent / "fixtures" / "us_mission_joint_statement_original.txt"
@@ -29,14 +29,6 @@ BOILERPLATE = [
 ]
 
 
-@pytest.fixture(scope="module")
-def prefect_api():
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 @pytest.fixture
 def corpus(samples, tmp_path):
     """The seeds, a copy of one seed elsewhere, a near-duplicate page, and a bad file."""
@@ -49,14 +41,6 @@ def corpus(samples, tmp_path):
     )
     (extra / "broken.html").write_bytes(b"")
     return [str(samples), str(extra)]
-
-
-def rows(out, query: str) -> list[tuple]:
-    return duckdb.sql(
-        query.replace("DOCS", f"'{out}/documents/*.parquet'").replace(
-            "QUARANTINE", f"'{out}/quarantine/*.parquet'"
-        )
-    ).fetchall()
 
 
 def test_ingest_writes_a_clean_deduplicated_dataset_and_reruns_add_nothing(

@@ -1,0 +1,30 @@
+"""Helpers for tests that run pressroom for real: the console script and queries on its output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+PRESSROOM = str(Path(sys.executable).with_name("pressroom"))
+
+
+def run_pressroom(*args: str, prefect_home: Path) -> subprocess.CompletedProcess[str]:
+    """The ``pressroom`` console script in Prefect's ephemeral mode (its own PREFECT_HOME)."""
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home)}
+    env.pop("PREFECT_API_URL", None)
+    return subprocess.run(
+        [PRESSROOM, *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def rows(out: Path | str, query: str) -> list[tuple]:
+    """Run ``query`` with DOCS and QUARANTINE standing for the dataset's two tables."""
+    return duckdb.sql(
+        query.replace("DOCS", f"'{out}/documents/*.parquet'").replace(
+            "QUARANTINE", f"'{out}/quarantine/*.parquet'"
+        )
+    ).fetchall()
