@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from werkzeug import Request, Response
 
 from flows.ingest import ingest
+from pressroom.fetching import ListingFetcher
+from pressroom.settings import FetchSettings
+from sources.web import SourceSpec, expand_sources
 from tests.pages import PARAGRAPHS, article_html
 from tests.runs import rows, run_pressroom
 
@@ -49,6 +53,8 @@ class Site:
             return Response("User-agent: *\nDisallow: /private/\n", content_type="text/plain")
         if request.path == "/feed.xml":
             return Response(self.feed(), content_type="application/rss+xml")
+        if request.path in SITEMAPS:
+            return Response(SITEMAPS[request.path].format(base=self.base), content_type="text/xml")
         if request.path == "/news/report.pdf":
             return Response(b"%PDF-1.4", content_type="application/pdf")
         if request.path in self.pages:
@@ -60,11 +66,37 @@ class Site:
         return Response("not here", status=404)
 
 
+SITEMAPS = {
+    "/sitemap.xml": '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+    'sitemap/0.9"><sitemap><loc>{base}/sitemap-news.xml</loc></sitemap>'
+    "<sitemap><loc>{base}/sitemap.xml</loc></sitemap></sitemapindex>",
+    "/sitemap-news.xml": '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
+    'sitemap/0.9"><url><loc>{base}/news/debt?utm_source=x</loc><lastmod>2024-06-18</lastmod>'
+    "</url><url><loc>{base}/news/statement</loc><lastmod>2023-01-02</lastmod></url></urlset>",
+}
+
+
 @pytest.fixture
 def site(httpserver) -> Site:
     site = Site(httpserver.url_for("").rstrip("/"))
     httpserver.expect_request("").respond_with_handler(site)
     return site
+
+
+def test_a_sitemap_index_is_expanded_through_the_fetcher(site):
+    getter = ListingFetcher(FetchSettings(allow_private=True, per_host_delay_s=0.0))
+    since = date(2024, 1, 1)
+    urls, problems = expand_sources([SourceSpec("sitemap", f"{site.base}/sitemap.xml")], getter)
+    recent, _ = expand_sources(
+        [SourceSpec("sitemap", f"{site.base}/sitemap.xml", since=since)], getter
+    )
+
+    assert urls == [f"{site.base}/news/debt", f"{site.base}/news/statement"]
+    assert recent == [f"{site.base}/news/debt"] and problems == []
+    assert [r.final_url for r in getter.fetched[:2]] == [
+        f"{site.base}/sitemap.xml",
+        f"{site.base}/sitemap-news.xml",
+    ]
 
 
 def test_a_feed_is_fetched_archived_extracted_and_deduplicated_then_only_revalidated(
