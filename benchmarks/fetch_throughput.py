@@ -29,13 +29,14 @@ the limit ``--concurrency``); pages/s = usable results / wall time of the call.
 Part 2 (the ``ingest`` flow, Prefect ephemeral mode with a temporary ``PREFECT_HOME``): the URLs
 go in a ``urls:FILE`` source, with the same fetch settings and ``--workers`` extraction
 processes. Fetch-phase pages/s = ``pages_archived / manifest["fetch"]["seconds"]``. The flow
-fetches one host in batches of ``FetchSettings.batch_size`` URLs, one after another, each with a
-fresh ``Fetcher`` (and so its own robots.txt request), and extracts each batch while later
+fetches one host in batches of ``FetchSettings.batch_size`` URLs, one after another (robots.txt
+read once per run; a batch is archived while the next one is fetched), and extracts each batch
+while later
 ones are fetched. The overlap is measured by sampling, every 50 ms, the CPU time of the extraction
 sandbox processes (the ``spawn`` children of this process): the share of their CPU time spent
 inside the server's fetch window (their start-up, importing trafilatura, included).
-The details name the idle time between batches (from the last response of one batch to the
-robots.txt request of the next) and the time with a single request in flight. "extract tail"
+The details name the idle time (nothing in flight) and the time with a single request in flight
+(the tail of each batch, where its last request runs alone). "extract tail"
 is ``timings_s["extract"] - timings_s["fetch"]``: how long extraction went on after the last
 batch was fetched.
 
@@ -161,9 +162,6 @@ class Politeness:
     """Times with nothing in flight inside the window, in order."""
     robots_s: float
     """Summed handling time of the robots.txt requests."""
-    robots_gaps: list[float]
-    """For each robots.txt request after the first (a new Fetcher): time since the last response
-    before it, i.e. the idle time between two fetch batches."""
 
     def ideal(self, concurrency: int) -> float:
         """Pages per second the per-host limit allows at the latency actually served."""
@@ -188,11 +186,6 @@ def politeness(log: list[Served], concurrency: int) -> Politeness:
         most = max(most, in_flight)
         previous = moment
     starts = sorted(s.start for s in log)
-    robots_gaps, last_end = [], None
-    for served in sorted(log, key=lambda served: served.start):
-        if served.path == "/robots.txt" and last_end is not None:
-            robots_gaps.append(served.start - last_end)
-        last_end = max(last_end or served.end, served.end)
     window = (starts[0], max(s.end for s in log))
     span = window[1] - window[0]
     pages = [s.end - s.start for s in log if s.path.startswith("/pages/")]
@@ -207,7 +200,6 @@ def politeness(log: list[Served], concurrency: int) -> Politeness:
         at_limit=at_limit / span,
         idle_gaps=idle_gaps,
         robots_s=sum(s.end - s.start for s in log if s.path == "/robots.txt"),
-        robots_gaps=robots_gaps,
     )
 
 
@@ -375,16 +367,14 @@ def main() -> None:
     batches = -(-len(urls) // FetchSettings.batch_size)
     print(
         f"ingest flow: {fetch['requests']} requests ({batches} batches of up to "
-        f"{FetchSettings.batch_size}, one robots.txt each), statuses {fetch['statuses']}, "
+        f"{FetchSettings.batch_size}), statuses {fetch['statuses']}, "
         f"{fetch['failed']} failed; server window {window[1] - window[0]:.1f} s"
     )
     seen = flow_row.seen
-    gaps, between = seen.idle_gaps, seen.robots_gaps
+    gaps = seen.idle_gaps
     print(
-        f"ingest flow: nothing in flight for {sum(gaps):.2f} s in {len(gaps)} gaps, "
-        f"{sum(between):.2f} s of it in {len(between)} gaps between batches "
-        f"(mean {statistics.fmean(between or [0.0]):.2f} s); robots.txt served for "
-        f"{seen.robots_s:.2f} s; one request in flight for "
+        f"ingest flow: nothing in flight for {sum(gaps):.2f} s in {len(gaps)} gaps; "
+        f"robots.txt served for {seen.robots_s:.2f} s; one request in flight for "
         f"{(seen.busy - seen.at_limit) * (window[1] - window[0]):.2f} s"
     )
     tail = timings["extract"] - timings["fetch"]

@@ -42,7 +42,7 @@ from pressroom.settings import (
     ReadSettings,
 )
 from schemas import Document, QuarantineRecord
-from sources.fetch import FetchStats, Validators
+from sources.fetch import FetchResult, FetchStats, RobotsRules, Validators
 from sources.web import SourceSpec, expand_sources
 
 _TASK_OPTIONS = {"cache_policy": NO_CACHE, "persist_result": False}
@@ -65,17 +65,28 @@ def extract_batch(
 
 @task(name="fetch-batch", retries=1, retry_delay_seconds=5, **_TASK_OPTIONS)
 def fetch_batch(
-    urls: list[str], validators: dict[str, Validators], settings: IngestSettings, archive: str
+    urls: list[str],
+    validators: dict[str, Validators],
+    settings: IngestSettings,
+    robots: dict[str, RobotsRules],
+) -> tuple[list[FetchResult], FetchStats]:
+    return fetching.fetch_batch(urls, validators, settings.fetch, robots)
+
+
+@task(name="archive-batch", **_TASK_OPTIONS)
+def archive_batch(
+    fetched: tuple[list[FetchResult], FetchStats], archive: str
 ) -> fetching.FetchedBatch:
-    batch = fetching.fetch_batch(urls, validators, settings.fetch, Path(archive))
+    results, stats = fetched
+    batch = fetching.archive_batch(results, stats, Path(archive))
     get_run_logger().info(
         "%d URLs of %s: %d pages archived, %d listings, %d failed, %d not modified",
-        len(urls),
-        fetching.host_of(urls[0]),
+        len(results),
+        fetching.host_of(results[0].url),
         batch.pages,
         len(batch.listings),
         len(batch.failures),
-        batch.stats.not_modified,
+        stats.not_modified,
     )
     return batch
 
@@ -159,20 +170,19 @@ def fetch_web(
     for round_number in range(2):
         urls = [url for url in urls if url not in seen]
         seen.update(urls)
-        futures, last_of_host = [], {}
-        for number, urls_of_host in enumerate(
-            fetching.host_batches(urls, settings.fetch.batch_size)
-        ):
+        archived, last_of_host = [], {}
+        batches = fetching.host_batches(urls, settings.fetch.batch_size)
+        for number, urls_of_host in enumerate(batches):
             host = fetching.host_of(urls_of_host[0])
-            archive = raw / f"pages-{round_number}-{number:05d}.warc.gz"
             after = [last_of_host[host]] if host in last_of_host else []
-            future = fetch_batch.submit(
-                urls_of_host, earlier, settings, str(archive), wait_for=after
+            fetched = fetch_batch.submit(
+                urls_of_host, earlier, settings, getter.robots, wait_for=after
             )
-            futures.append(future)
-            last_of_host[host] = future
+            last_of_host[host] = fetched  # the host's next batch waits for the network only
+            archive = raw / f"pages-{round_number}-{number:05d}.warc.gz"
+            archived.append(archive_batch.submit(fetched, str(archive)))
         listings = []
-        for future in as_completed(futures):
+        for future in as_completed(archived):
             batch = future.result()
             web.stats.merge(batch.stats)
             web.failures += batch.failures

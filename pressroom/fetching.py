@@ -7,7 +7,7 @@ them back, so nothing downloaded is lost when a later stage fails.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -22,6 +22,7 @@ from sources.fetch import (
     XML_TYPES,
     FetchResult,
     FetchStats,
+    RobotsRules,
     Validators,
     fetch_urls,
 )
@@ -61,6 +62,7 @@ class ListingFetcher:
     """The ``get`` that ``expand_sources`` calls for feeds and sitemaps; keeps what it fetched."""
 
     settings: FetchSettings
+    robots: MutableMapping[str, RobotsRules] = field(default_factory=dict)
     fetched: list[FetchResult] = field(default_factory=list)
     failures: list[QuarantineRecord] = field(default_factory=list)
     stats: FetchStats = field(default_factory=FetchStats)
@@ -70,7 +72,7 @@ class ListingFetcher:
     def __call__(self, url: str) -> bytes | None:
         if url in self.known:
             return self.known[url]
-        (result,), stats = fetch_urls([url], {}, self.settings, accept=XML_TYPES)
+        (result,), stats = fetch_urls([url], {}, self.settings, XML_TYPES, self.robots)
         self.stats.merge(stats)
         if not result.ok:
             self.failures.append(fetch_failure(result))
@@ -112,11 +114,17 @@ def fetch_batch(
     urls: Sequence[str],
     validators: Mapping[str, Validators],
     settings: FetchSettings,
-    archive: Path,
-) -> FetchedBatch:
-    """Fetch ``urls`` and archive what came back to ``archive`` (WARC) before anything else."""
+    robots: MutableMapping[str, RobotsRules] | None = None,
+) -> tuple[list[FetchResult], FetchStats]:
+    """Fetch ``urls``, conditionally where ``validators`` has an earlier run's ETag or date;
+    ``robots`` carries robots.txt rules from one batch to the next."""
     asked = {url: validators[url] for url in urls if url in validators}
-    results, stats = fetch_urls(urls, asked, settings, accept=ANY_TYPE)
+    return fetch_urls(urls, asked, settings, accept=ANY_TYPE, robots=robots)
+
+
+def archive_batch(results: Sequence[FetchResult], stats: FetchStats, archive: Path) -> FetchedBatch:
+    """Sort fetched results into pages, listings and failures, and archive the first two to
+    ``archive`` (WARC) before anything reads them."""
     batch = FetchedBatch(warc=None, stats=stats)
     pages = []
     for result in results:

@@ -15,7 +15,7 @@ import math
 import random
 import socket
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -166,7 +166,7 @@ class _Outcome:
 
 
 @dataclass
-class _Robots:
+class RobotsRules:
     """The robots.txt rules of one host, or why they could not be had."""
 
     parser: RobotFileParser | None = None
@@ -195,7 +195,7 @@ class _Host:
         self.pacing = asyncio.Lock()
         self.next_start = 0.0
         self.robots_lock = asyncio.Lock()
-        self.robots: _Robots | None = None
+        self.robots: RobotsRules | None = None
 
     def delay(self, minimum: float) -> float:
         """Time between the starts of two requests: robots.txt Crawl-delay when larger."""
@@ -204,11 +204,20 @@ class _Host:
 
 
 class Fetcher:
-    """Use as ``async with Fetcher(settings) as fetcher:``."""
+    """Use as ``async with Fetcher(settings) as fetcher:``.
 
-    def __init__(self, settings: FetchSettings = FetchSettings()) -> None:
+    ``robots`` may be shared between fetchers (by origin), so that consecutive fetchers of one run
+    read each host's robots.txt once.
+    """
+
+    def __init__(
+        self,
+        settings: FetchSettings = FetchSettings(),
+        robots: MutableMapping[str, RobotsRules] | None = None,
+    ) -> None:
         self.settings = settings
         self.stats = FetchStats()
+        self._robots_by_origin = {} if robots is None else robots
         self._hosts: dict[str, _Host] = {}
         self._address_refusals: dict[str, str | None] = {}
         self._connections = asyncio.Semaphore(MAX_CONNECTIONS)
@@ -327,16 +336,18 @@ class Fetcher:
             self._address_refusals[host] = next((reason for reason in reasons if reason), None)
         return self._address_refusals[host]
 
-    async def _robots(self, url: str) -> _Robots:
+    async def _robots(self, url: str) -> RobotsRules:
         """The robots.txt rules for the host of ``url``, fetched once per host."""
         origin = _origin(url)
         host = self._host(origin)
         async with host.robots_lock:
-            if host.robots is None:
-                host.robots = await self._load_robots(origin + "/robots.txt")
+            if origin not in self._robots_by_origin:
+                rules = await self._load_robots(origin + "/robots.txt")
+                self._robots_by_origin[origin] = rules
+            host.robots = self._robots_by_origin[origin]
         return host.robots
 
-    async def _load_robots(self, robots_url: str) -> _Robots:
+    async def _load_robots(self, robots_url: str) -> RobotsRules:
         """Fetch and parse robots.txt as RFC 9309 says: 4xx allows all, no answer disallows all."""
         probe = FetchResult(url=robots_url, final_url=robots_url)
         await self._get(probe, {}, None, retries=0, check_robots=False)
@@ -344,12 +355,12 @@ class Fetcher:
         if 200 <= status < 300 and probe.error is None:
             parser = RobotFileParser(robots_url)
             parser.parse(probe.body.decode("utf-8", errors="replace").splitlines())
-            return _Robots(parser)
+            return RobotsRules(parser)
         if 400 <= status < 500:
-            return _Robots()
+            return RobotsRules()
         if status >= 500 or probe.error is None:
-            return _Robots(unavailable=f"HTTP {status}")
-        return _Robots(unavailable=probe.error)
+            return RobotsRules(unavailable=f"HTTP {status}")
+        return RobotsRules(unavailable=probe.error)
 
     async def _request(
         self,
@@ -485,12 +496,13 @@ def fetch_urls(
     validators: Mapping[str, Validators],
     settings: FetchSettings,
     accept: tuple[str, ...] = PAGE_TYPES,
+    robots: MutableMapping[str, RobotsRules] | None = None,
 ) -> tuple[list[FetchResult], FetchStats]:
     """Synchronous wrapper: asyncio.run a Fetcher over the URLs (called from Prefect tasks in
-    threads)."""
+    threads); ``robots`` as for :class:`Fetcher`."""
 
     async def run() -> tuple[list[FetchResult], FetchStats]:
-        async with Fetcher(settings) as fetcher:
+        async with Fetcher(settings, robots) as fetcher:
             return await fetcher.fetch_all(urls, validators, accept), fetcher.stats
 
     return asyncio.run(run())

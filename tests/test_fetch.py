@@ -523,7 +523,7 @@ def test_per_host_concurrency_and_delay(raw_server: RawServer) -> None:
     assert [result.body for result in results] == [f"/slow/{n}".encode() for n in range(8)]
     assert peak == 2
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.09
+    assert min(gaps) >= 0.07  # 0.1 s on the client; server-side clocks see scheduling jitter
     assert stats.requests == 8
 
 
