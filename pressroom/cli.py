@@ -22,6 +22,8 @@ from pressroom.settings import (
 )
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# The ephemeral API server can take longer than Prefect's 20 s to start on a busy small machine.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 app = typer.Typer(
     help="pressroom: scraped press releases in, clean deduplicated Parquet out.",
