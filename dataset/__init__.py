@@ -2,7 +2,9 @@
 
 from dataset.writer import (
     existing_ids,
+    parquet_files,
     read_rows,
+    write_cluster_changes,
     write_documents,
     write_manifest,
     write_quarantine,
@@ -11,7 +13,9 @@ from dataset.writer import (
 
 __all__ = [
     "existing_ids",
+    "parquet_files",
     "read_rows",
+    "write_cluster_changes",
     "write_documents",
     "write_manifest",
     "write_quarantine",

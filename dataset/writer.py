@@ -2,8 +2,9 @@
 
 Layout under ``OUT/``::
 
-    documents/part-<run_id>.parquet    one file per run, zstd, schema ``schemas.DOCUMENTS``
-    quarantine/part-<run_id>.parquet   failed inputs, schema ``schemas.QUARANTINE``
+    documents/ingest_month=YYYY-MM/part-<run_id>.parquet   one file per run, schema DOCUMENTS
+    quarantine/ingest_month=YYYY-MM/part-<run_id>.parquet  failed inputs, schema QUARANTINE
+    cluster_changes/part-<run_id>.parquet   canonicals replaced by a newcomer, CLUSTER_CHANGES
     runs/<run_id>.json                 the run's manifest: parameters, counts, timings
     raw/<run_id>/*.warc.gz             every fetched response, before extraction
     state/http_validators.json         ETag / Last-Modified per URL, for the next run
@@ -18,16 +19,25 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from schemas import DOCUMENTS, QUARANTINE, SCHEMA_VERSION, Document, QuarantineRecord
+from schemas import (
+    CLUSTER_CHANGES,
+    DOCUMENTS,
+    QUARANTINE,
+    SCHEMA_VERSION,
+    ClusterChange,
+    Document,
+    QuarantineRecord,
+)
 
 
 @contextmanager
@@ -55,24 +65,49 @@ def write_json_atomic(data: dict, path: Path) -> None:
         temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")
 
 
+def parquet_files(folder: Path) -> list[Path]:
+    """The visible Parquet files under ``folder`` (partitions included), in a stable order."""
+    if not folder.is_dir():
+        return []
+    files = folder.rglob("*.parquet")
+    return sorted(
+        f for f in files if not any(p.startswith(".") for p in f.relative_to(folder).parts)
+    )
+
+
 def existing_ids(folder: Path, column: str) -> set[str]:
-    """The values of ``column`` in every visible Parquet file of ``folder``."""
-    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    """The values of ``column`` in every visible Parquet file under ``folder``."""
     ids: set[str] = set()
-    for file in files:
+    for file in parquet_files(folder):
         ids.update(pq.read_table(file, columns=[column]).column(column).to_pylist())
     return ids
 
 
-def read_rows(folder: Path, columns: list[str]) -> list[dict]:
-    """The given columns of every visible Parquet file of ``folder``, as dicts.
+def read_as(file: Path, schema: pa.Schema) -> pa.Table:
+    """The columns of ``schema`` from one file; columns the file predates come back as nulls."""
+    present = set(pq.read_schema(file).names)
+    table = pq.read_table(file, columns=[name for name in schema.names if name in present])
+    for column in schema:
+        if column.name not in present:
+            table = table.append_column(column.name, pa.nulls(table.num_rows, column.type))
+    return table.select(schema.names).cast(schema)
 
-    Files written before a column existed (an older schema version) give None for it.
+
+def read_rows(folder: Path, columns: list[str], where: tuple | None = None) -> list[dict]:
+    """The given columns of every visible Parquet file under ``folder``, as dicts; ``where``
+    (a pyarrow filter such as ``("is_spun", "==", True)``) keeps matching rows only.
+
+    Files written before a column existed (an older schema version) give None for it, and are
+    skipped when ``where`` names a column they lack.
     """
     rows: list[dict] = []
-    for file in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+    for file in parquet_files(folder):
         present = set(pq.read_schema(file).names)
-        table = pq.read_table(file, columns=[c for c in columns if c in present])
+        if where and where[0] not in present:
+            continue
+        table = pq.read_table(
+            file, columns=[c for c in columns if c in present], filters=[where] if where else None
+        )
         rows += [{c: row.get(c) for c in columns} for row in table.to_pylist()]
     return rows
 
@@ -82,7 +117,8 @@ def write_documents(
 ) -> tuple[Path | None, int]:
     """Write the run's new documents; return the file (None if nothing new) and the row count."""
     stamp = {"run_id": run_id, "ingested_at": ingested_at}
-    return _append_new(out / "documents", docs, "doc_id", stamp, DOCUMENTS)
+    table, partition = out / "documents", _month(ingested_at)
+    return _append_new(table, partition, docs, "doc_id", stamp, DOCUMENTS, _text_length)
 
 
 def write_quarantine(
@@ -90,7 +126,26 @@ def write_quarantine(
 ) -> tuple[Path | None, int]:
     """Write the run's new quarantine records; same contract as :func:`write_documents`."""
     stamp = {"run_id": run_id, "quarantined_at": quarantined_at}
-    return _append_new(out / "quarantine", records, "item_id", stamp, QUARANTINE)
+    partition = _month(quarantined_at)
+    return _append_new(out / "quarantine", partition, records, "item_id", stamp, QUARANTINE)
+
+
+def write_cluster_changes(
+    out: Path, changes: Sequence[ClusterChange], run_id: str, changed_at: datetime
+) -> tuple[Path | None, int]:
+    """Write the run's canonical changes; same contract as :func:`write_documents`."""
+    stamp = {"run_id": run_id, "changed_at": changed_at}
+    table = out / "cluster_changes"
+    return _append_new(table, "", changes, "change_id", stamp, CLUSTER_CHANGES)
+
+
+def _text_length(doc: Document) -> dict:
+    return {"text_length": len(doc.text)}
+
+
+def _month(when: datetime) -> str:
+    """The Hive-style partition of a table by the month a run wrote it."""
+    return f"ingest_month={when:%Y-%m}"
 
 
 def write_manifest(out: Path, manifest: dict) -> Path:
@@ -100,18 +155,25 @@ def write_manifest(out: Path, manifest: dict) -> Path:
 
 
 def _append_new(
-    folder: Path, records: Sequence, id_column: str, stamp: dict, schema: pa.Schema
+    table: Path,
+    partition: str,
+    records: Sequence,
+    id_column: str,
+    stamp: dict,
+    schema: pa.Schema,
+    derived: Callable[[Any], dict] = lambda record: {},
 ) -> tuple[Path | None, int]:
-    """Write the records whose id the folder does not hold yet, as ``part-<run_id>.parquet``."""
-    seen = existing_ids(folder, id_column)
+    """Write the records whose id the table does not hold yet (in any partition), as
+    ``<table>/<partition>/part-<run_id>.parquet``; ``derived`` adds computed columns."""
+    seen = existing_ids(table, id_column)
     rows = [
-        {**asdict(record), **stamp, "schema_version": SCHEMA_VERSION}
+        {**asdict(record), **derived(record), **stamp, "schema_version": SCHEMA_VERSION}
         for record in records
         if getattr(record, id_column) not in seen
     ]
     if not rows:
         return None, 0
-    path = folder / f"part-{stamp['run_id']}.parquet"
+    path = table / partition / f"part-{stamp['run_id']}.parquet"
     write_table_atomic(pa.Table.from_pylist(rows, schema=schema), path)
     return path, len(rows)
 

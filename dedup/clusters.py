@@ -8,6 +8,13 @@ Canonical policy, applied in this order so that the result never depends on inpu
 Every document stays in the output: canonicals with ``duplicate_of`` null, the others pointing
 at their cluster's canonical with ``dup_kind`` "exact" (same content hash), "spun" (a spun copy
 of a clean canonical) or "near". ``dedup.spun`` adds the spun copies plain shingles miss.
+
+Across runs (``history``): a new group that duplicates an earlier cluster joins it, keeping its
+``cluster_id``. The same policy decides the canonical, so the result does not depend on how the
+input was split into runs: when a newcomer ranks first, it replaces the earlier canonical and the
+change is returned (written to ``OUT/cluster_changes``; rows written earlier are not rewritten).
+Earlier clusters are never merged with each other: a group that matches several joins the most
+similar.
 """
 
 from __future__ import annotations
@@ -16,9 +23,24 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dedup.minhash import signatures, similar_pairs
+from dedup.history import Earlier, History, HistoryMatch
+from dedup.minhash import band_keys, signatures, similar_pairs, to_bytes
 from pressroom.settings import DedupSettings
-from schemas import Document
+from schemas import ClusterChange, Document
+from schemas.records import stable_id
+
+SPUN_CANONICAL_REPLACED = "a clean document replaces a spun canonical"
+
+
+def _why_first(newcomer: Document, current: Earlier) -> str:
+    """The policy rule by which ``newcomer`` ranks before ``current``."""
+    if current.is_spun and not newcomer.is_spun:
+        return SPUN_CANONICAL_REPLACED
+    if newcomer.published_at != current.published_at:
+        return "published earlier"
+    if len(newcomer.text) != (current.text_length or 0):
+        return "more complete text"
+    return "smaller doc_id"
 
 
 @dataclass
@@ -29,6 +51,10 @@ class DedupStats:
     near_duplicates: int = 0
     spun_copies: int = 0
     """Spun copies placed under a clean canonical (by shingles or by spin-robust matching)."""
+    earlier_duplicates: int = 0
+    """New documents that joined a cluster of an earlier run."""
+    changes: list[ClusterChange] = field(default_factory=list)
+    """Earlier clusters whose canonical a newcomer replaced."""
     cluster_sizes: Counter[int] = field(default_factory=Counter)
     """How many clusters have each size (size 1: unique documents)."""
 
@@ -53,25 +79,34 @@ class UnionFind:
             self._parent[max(root_a, root_b)] = min(root_a, root_b)
 
 
-def canonical_order(doc: Document) -> tuple:
+def canonical_order(doc: Document | Earlier) -> tuple:
     """Sort key of the canonical-choice policy: the smallest key is the canonical."""
+    length = len(doc.text) if isinstance(doc, Document) else doc.text_length or 0
     return (
         doc.is_spun,
         doc.published_at is None,
         doc.published_at or datetime.max,
-        -len(doc.text),
+        -length,
         doc.doc_id,
     )
 
 
-def deduplicate(docs: list[Document], settings: DedupSettings = DedupSettings()) -> DedupStats:
-    """Set each document's cluster fields: ``cluster_id``, ``is_canonical``, ``duplicate_of``,
-    ``dup_kind`` and ``similarity``."""
+def deduplicate(
+    docs: list[Document],
+    settings: DedupSettings = DedupSettings(),
+    history: History | None = None,
+) -> DedupStats:
+    """Set each document's cluster fields (``cluster_id``, ``is_canonical``, ``duplicate_of``,
+    ``dup_kind``, ``similarity``) and its ``minhash`` and ``lsh_bands``."""
     by_hash: dict[str, list[Document]] = defaultdict(list)
     for doc in docs:
         by_hash[doc.content_hash].append(doc)
     representatives = {h: min(group, key=lambda d: d.doc_id).text for h, group in by_hash.items()}
     minhashes = signatures(representatives, settings)
+    bands = {content: band_keys(minhash, settings) for content, minhash in minhashes.items()}
+    for content, group in by_hash.items():
+        for doc in group:
+            doc.minhash, doc.lsh_bands = to_bytes(minhashes[content]), bands[content]
     clusters = UnionFind()
     for content in by_hash:
         clusters.find(content)
@@ -81,22 +116,67 @@ def deduplicate(docs: list[Document], settings: DedupSettings = DedupSettings())
     members: dict[str, list[Document]] = defaultdict(list)
     for content, group in by_hash.items():
         members[clusters.find(content)].extend(group)
+    earlier: dict[str, HistoryMatch] = {}
+    if history is not None and len(history):
+        earlier = history.matches({c: (minhashes[c], bands[c]) for c in by_hash})
 
     stats = DedupStats(documents=len(docs), clusters=len(members))
     for group in members.values():
+        matched = [earlier[d.content_hash] for d in group if d.content_hash in earlier]
+        if matched:
+            best = max(matched, key=lambda m: (m.similarity, m.cluster_id))
+            _join_earlier(group, best.cluster_id, history, minhashes, stats)
+            stats.clusters -= 1
+            continue
         canonical = min(group, key=canonical_order)
         stats.cluster_sizes[len(group)] += 1
-        for doc in group:
-            doc.cluster_id = canonical.doc_id
-            doc.is_canonical = doc is canonical
-            if doc is canonical:
-                doc.duplicate_of = doc.dup_kind = doc.similarity = None
-            elif doc.content_hash == canonical.content_hash:
-                doc.duplicate_of, doc.dup_kind, doc.similarity = canonical.doc_id, "exact", 1.0
-                stats.exact_duplicates += 1
-            else:
-                similarity = minhashes[doc.content_hash].jaccard(minhashes[canonical.content_hash])
-                kind = "spun" if doc.is_spun and not canonical.is_spun else "near"
-                doc.duplicate_of, doc.dup_kind, doc.similarity = canonical.doc_id, kind, similarity
-                stats.near_duplicates += 1
+        _assign(group, canonical.doc_id, canonical, minhashes, stats)
     return stats
+
+
+def _join_earlier(
+    group: list[Document],
+    cluster_id: str,
+    history: History,
+    minhashes: dict,
+    stats: DedupStats,
+) -> None:
+    """Put a new group in an earlier cluster, under its canonical or (policy) a clean newcomer."""
+    current = history.canonical(cluster_id)
+    newcomer = min(group, key=canonical_order)
+    if canonical_order(newcomer) < canonical_order(current):
+        change_id = stable_id(cluster_id, current.doc_id, newcomer.doc_id)
+        reason = _why_first(newcomer, current)
+        stats.changes.append(
+            ClusterChange(change_id, cluster_id, current.doc_id, newcomer.doc_id, reason)
+        )
+        _assign(group, cluster_id, newcomer, minhashes, stats)
+        stats.earlier_duplicates += len(group) - 1
+        return
+    _assign(group, cluster_id, current, minhashes, stats)
+    stats.earlier_duplicates += len(group)
+
+
+def _assign(
+    group: list[Document],
+    cluster_id: str,
+    canonical: Document | Earlier,
+    minhashes: dict,
+    stats: DedupStats,
+) -> None:
+    """Point every document of ``group`` at ``canonical`` (a new or an earlier document)."""
+    canonical_minhash = minhashes.get(canonical.content_hash, getattr(canonical, "minhash", None))
+    for doc in group:
+        doc.cluster_id = cluster_id
+        doc.is_canonical = doc.doc_id == canonical.doc_id
+        if doc.is_canonical:
+            doc.duplicate_of = doc.dup_kind = doc.similarity = None
+        elif doc.content_hash == canonical.content_hash:
+            doc.duplicate_of, doc.dup_kind, doc.similarity = canonical.doc_id, "exact", 1.0
+            stats.exact_duplicates += 1
+        else:
+            mine = minhashes[doc.content_hash]
+            similarity = mine.jaccard(canonical_minhash) if canonical_minhash else None
+            kind = "spun" if doc.is_spun and not canonical.is_spun else "near"
+            doc.duplicate_of, doc.dup_kind, doc.similarity = canonical.doc_id, kind, similarity
+            stats.near_duplicates += 1

@@ -16,13 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dataset import read_rows
+from dedup.clusters import SPUN_CANONICAL_REPLACED
+from dedup.history import History
 from dedup.shingles import content_hash
 from pressroom.settings import SpinSettings
 from repair.edits import apply_edits
 from repair.lexicon import default_lexicon
 from repair.ngrams import web_counts
 from repair.reference import restore_from_reference, word_similarity
-from schemas import Document
+from schemas import ClusterChange, Document
+from schemas.records import stable_id
 
 ANCHOR_MAX_WEB_COUNT = 5_000_000
 """Words rarer than this on the web (or capitalised, or with digits) are anchors."""
@@ -49,6 +52,45 @@ def earlier_references(out: Path) -> list[Reference]:
         for row in read_rows(out / "documents", columns)
         if row["is_canonical"] and not row["is_spun"]
     ]
+
+
+def earlier_spun_canonicals(out: Path, history: History) -> list[Reference]:
+    """Spun documents already in the dataset that are still their cluster's canonical."""
+    columns = ["doc_id", "cluster_id", "text"]
+    return [
+        Reference(row["doc_id"], row["cluster_id"], row["text"])
+        for row in read_rows(out / "documents", columns, where=("is_spun", "==", True))
+        if history.canonical(row["cluster_id"]).doc_id == row["doc_id"]
+    ]
+
+
+def adopt_earlier_spun(
+    docs: Sequence[Document], earlier_spun: Iterable[Reference], settings: SpinSettings
+) -> list[ClusterChange]:
+    """A clean original arriving after its spun copy: the new clean document's cluster joins the
+    spun copy's earlier cluster and becomes its canonical (policy rule 1), recorded as a change.
+    Each new cluster joins at most one earlier cluster."""
+    clean = [d for d in docs if d.is_canonical and not d.is_spun and d.cluster_id == d.doc_id]
+    if not clean:
+        return []
+    index = ReferenceIndex(Reference(d.doc_id, d.cluster_id, d.text) for d in clean)
+    adopted: set[str] = set()
+    changes = []
+    for spun in earlier_spun:
+        match = index.best_match(spun.text, settings.reference_similarity)
+        if match is None or match[0].cluster_id in adopted:
+            continue
+        original = match[0]
+        adopted.add(original.cluster_id)
+        for doc in docs:
+            if doc.cluster_id == original.cluster_id:
+                doc.cluster_id = spun.cluster_id
+        change_id = stable_id(spun.cluster_id, spun.doc_id, original.doc_id)
+        reason = SPUN_CANONICAL_REPLACED
+        changes.append(
+            ClusterChange(change_id, spun.cluster_id, spun.doc_id, original.doc_id, reason)
+        )
+    return changes
 
 
 def anchors(text: str) -> set[str]:

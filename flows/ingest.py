@@ -19,19 +19,34 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, runtime, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 import pressroom
-from dataset import write_documents, write_manifest, write_quarantine
+from dataset import (
+    existing_ids,
+    write_cluster_changes,
+    write_documents,
+    write_manifest,
+    write_quarantine,
+)
+from dataset.lock import dataset_lock
 from dataset.raw import raw_folder, write_warc
 from dataset.state import load_validators, save_validators
-from dedup import DedupStats, attach_spun_copies, deduplicate, earlier_references
+from dedup import (
+    DedupStats,
+    History,
+    adopt_earlier_spun,
+    attach_spun_copies,
+    deduplicate,
+    earlier_references,
+    earlier_spun_canonicals,
+)
 from pressroom import fetching, pipeline, progress
 from pressroom.process import EMPTY_BODY
-from pressroom.report import summary_markdown
+from pressroom.report import documents_by_source, spin_histogram, summary_markdown
 from pressroom.sandbox import SandboxPool
 from pressroom.settings import (
     BoilerplateSettings,
@@ -41,7 +56,7 @@ from pressroom.settings import (
     IngestSettings,
     ReadSettings,
 )
-from schemas import Document, QuarantineRecord
+from schemas import ClusterChange, Document, QuarantineRecord
 from sources.fetch import FetchResult, FetchStats, RobotsRules, Validators
 from sources.web import SourceSpec, expand_sources
 
@@ -50,10 +65,10 @@ _TASK_OPTIONS = {"cache_policy": NO_CACHE, "persist_result": False}
 
 @task(name="extract-batch", **_TASK_OPTIONS)
 def extract_batch(
-    files: list[str], settings: IngestSettings, sandboxes: SandboxPool
+    files: list[str], settings: IngestSettings, sandboxes: SandboxPool, known: frozenset[str]
 ) -> pipeline.BatchResult:
     with sandboxes.borrow() as sandbox:
-        result = pipeline.extract_batch(files, settings.read, settings.extract, sandbox)
+        result = pipeline.extract_batch(files, settings.read, settings.extract, sandbox, known)
     get_run_logger().info(
         "%d files: %d documents, %d quarantined",
         len(files),
@@ -105,18 +120,29 @@ def repair(docs: list[Document], settings: IngestSettings):
 
 @task(name="deduplicate", **_TASK_OPTIONS)
 def dedup(docs: list[Document], settings: IngestSettings, out: Path) -> DedupStats:
-    stats = deduplicate(docs, settings.dedup)
+    history = History.load(out, settings.dedup)
+    stats = deduplicate(docs, settings.dedup, history)
     if any(doc.is_spun or doc.spin_flags for doc in docs):
         earlier = earlier_references(out)
         attach_spun_copies(docs, earlier, settings.spin)
+    if len(history):
+        earlier_spun = earlier_spun_canonicals(out, history)
+        stats.changes += adopt_earlier_spun(docs, earlier_spun, settings.spin)
     stats.spun_copies = sum(1 for doc in docs if doc.dup_kind == "spun")
     progress.advance("deduplicate", len(docs), len(docs))
     return stats
 
 
 @task(name="write-dataset", **_TASK_OPTIONS)
-def write(out: Path, docs: list[Document], failures: list[QuarantineRecord], run_id: str):
+def write(
+    out: Path,
+    docs: list[Document],
+    failures: list[QuarantineRecord],
+    changes: list[ClusterChange],
+    run_id: str,
+):
     now = datetime.now(UTC)
+    write_cluster_changes(out, changes, run_id, now)  # before the documents they point to
     docs_path, written = write_documents(out, docs, run_id, now)
     quarantine_path, quarantined = write_quarantine(out, failures, run_id, now)
     return {
@@ -224,13 +250,13 @@ def ingest(
     fetch_retries: int = FetchSettings.retries,
     respect_robots: bool = FetchSettings.respect_robots,
     allow_private: bool = FetchSettings.allow_private,
+    lock_wait_s: float = IngestSettings.lock_wait_s,
 ) -> dict:
     """Ingest local files and folders (HTML, text, WARC; gzip allowed) and web sources (page
     URLs, ``urls:FILE``, ``feed:URL``, ``sitemap:URL``, or a YAML ``sources_file``) into ``out``.
 
     Returns the run manifest, also written to ``out/runs/<run_id>.json``.
     """
-    logger = get_run_logger()
     settings = IngestSettings(
         read=ReadSettings(max_bytes=max_bytes),
         fetch=FetchSettings(
@@ -248,11 +274,27 @@ def ingest(
         ),
         batch_size=batch_size,
         workers=workers,
+        lock_wait_s=lock_wait_s,
     )
-    run_id, out_dir, timings = new_run_id(), Path(out), {}
-    started = datetime.now(UTC)
+    run_id, out_dir = new_run_id(), Path(out)
+    with dataset_lock(out_dir, f"run {run_id}", lock_wait_s):
+        return _ingest(paths, sources_file, include, exclude, since, settings, run_id, out_dir)
 
+
+def _ingest(
+    paths: list[str],
+    sources_file: str | None,
+    include: list[str] | None,
+    exclude: list[str] | None,
+    since: date | None,
+    settings: IngestSettings,
+    run_id: str,
+    out_dir: Path,
+) -> dict:
+    """The body of :func:`ingest`, run while the dataset's lock is held."""
+    logger, timings, started = get_run_logger(), {}, datetime.now(UTC)
     clock = time.perf_counter()
+    known = frozenset(existing_ids(out_dir / "documents", "doc_id"))
     specs = fetching.plan_sources(paths, sources_file, include or (), exclude or (), since)
     files = pipeline.discover(fetching.local_paths(specs))
     web_sources = fetching.web_specs(specs)
@@ -262,15 +304,15 @@ def ingest(
     if not files and not web_sources:
         logger.warning("no input files found under %s", ", ".join(paths))
     progress.advance("extract", 0, None if web_sources else len(files))
-    sandboxes = [pipeline.extraction_sandbox(settings.extract) for _ in range(workers)]
+    sandboxes = [pipeline.extraction_sandbox(settings.extract) for _ in range(settings.workers)]
     with SandboxPool(sandboxes) as pool:
         batches = pipeline.batches(files, settings.batch_size_for(len(files)))
-        futures = [extract_batch.submit(batch, settings, pool) for batch in batches]
+        futures = [extract_batch.submit(batch, settings, pool, known) for batch in batches]
         web = WebFetch()
         if web_sources:
 
             def extract_archive(warc: str) -> None:
-                futures.append(extract_batch.submit([warc], settings, pool))
+                futures.append(extract_batch.submit([warc], settings, pool, known))
 
             web = fetch_web(web_sources, settings, out_dir, run_id, extract_archive)
         results = [future.result() for future in futures]
@@ -295,7 +337,7 @@ def ingest(
     timings["deduplicate"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
-    written = write(out_dir, docs, failures, run_id)
+    written = write(out_dir, docs, failures, stats.changes, run_id)
     save_validators(out_dir, web.validators)  # only now: a 304 next time must find the rows
     timings["write"] = time.perf_counter() - clock
 
@@ -312,6 +354,7 @@ def ingest(
             "files": len(files),
             "web_sources": len(web_sources),
             "read": sum(result.read for result in results),
+            "known": sum(result.known for result in results),
             "extracted": len(docs) + repeated + len(emptied) + len(unrepairable),
             "empty": sum(1 for f in failures if f.error.startswith(EMPTY_BODY)),
             "quarantined": len(failures),
@@ -325,7 +368,11 @@ def ingest(
             "unicode_repairs": sum(1 for doc in docs for r in doc.repairs if r.method == "unicode"),
             "clusters": stats.clusters,
             "written": written["documents_written"],
-            "already_present": len(docs) - written["documents_written"],
+            "already_present": sum(result.known for result in results)
+            + len(docs)
+            - written["documents_written"],
+            "earlier_duplicates": stats.earlier_duplicates,
+            "canonical_changes": len(stats.changes),
         },
         "fetch": web.as_dict(),
         "quarantined_by_stage": pipeline.count_failures(failures),
@@ -336,8 +383,15 @@ def ingest(
     write_manifest(out_dir, manifest)
     create_markdown_artifact(
         key="ingest-summary",
-        markdown=summary_markdown(manifest),
+        markdown=summary_markdown(manifest)
+        + "\n## Spin scores\n\n"
+        + "\n".join(spin_histogram(docs)),
         description=f"pressroom ingest {run_id}",
+    )
+    create_table_artifact(
+        key="ingest-sources",
+        table=documents_by_source(docs),
+        description=f"pressroom ingest {run_id}: documents per source",
     )
     logger.info(
         "run %s: %d documents (%d written), %d quarantined, %d exact + %d near duplicates",

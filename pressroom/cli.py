@@ -103,6 +103,9 @@ def ingest(
             min=2, help="Documents of one site a line must recur in to count as boilerplate."
         ),
     ] = BoilerplateSettings.min_docs,
+    wait_for_lock: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for another run writing --out.")
+    ] = IngestSettings.lock_wait_s,
     progress_bar: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show a progress display.")
     ] = True,
@@ -137,9 +140,16 @@ def ingest(
         shingle_size=shingle_size,
         num_perm=num_perm,
         boilerplate_min_docs=boilerplate_min_docs,
+        lock_wait_s=wait_for_lock,
     )
-    with _progress_display(enabled=progress_bar):
-        manifest = run_ingest(sources, str(out), **parameters)
+    from dataset.lock import DatasetLocked
+
+    try:
+        with _progress_display(enabled=progress_bar):
+            manifest = run_ingest(sources, str(out), **parameters)
+    except DatasetLocked as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(3) from error
     counts, fetch = manifest["counts"], manifest["fetch"]
     fetched = (
         f"{fetch['pages_archived']} pages fetched ({fetch['not_modified']} not modified), "
@@ -205,6 +215,43 @@ def repair(
         typer.echo(f"--- {len(doc.spin_flags)} flagged spans, left as they are")
         for flag in doc.spin_flags:
             typer.echo(f"{flag.start:>6}-{flag.end:<6} {flag.span!r}: {flag.reason}")
+
+
+Dataset = Annotated[
+    Path, typer.Argument(help="The dataset folder (OUT).", exists=True, file_okay=False)
+]
+
+
+@app.command()
+def export(
+    out: Dataset,
+    to: Annotated[Path, typer.Option("--to", help="Parquet file to write.", dir_okay=False)],
+    canonical: Annotated[
+        bool, typer.Option("--canonical", help="One row per cluster: its current canonical.")
+    ] = False,
+) -> None:
+    """Export the dataset as one Parquet file: every document once, or (--canonical) the
+    canonicals, with later canonical changes applied."""
+    from dataset.maintenance import canonical_documents, read_table
+    from dataset.writer import write_table_atomic
+
+    table = canonical_documents(out) if canonical else read_table(out, "documents")
+    write_table_atomic(table, to)
+    typer.echo(f"{table.num_rows} documents -> {to}")
+
+
+@app.command()
+def compact(
+    out: Dataset,
+    wait: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for a run writing the dataset.")
+    ] = IngestSettings.lock_wait_s,
+) -> None:
+    """Merge each partition's small Parquet files into one (holds the dataset's lock)."""
+    from dataset.maintenance import compact as compact_dataset
+
+    removed = compact_dataset(out, wait)
+    typer.echo(", ".join(f"{table}: {n} files merged" for table, n in removed.items()))
 
 
 lexicon_app = typer.Typer(help="The spinner lexicon (repair/data/spin_lexicon.tsv).")

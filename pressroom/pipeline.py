@@ -6,7 +6,7 @@ Each step takes and returns plain records, so every one is testable without Pref
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -30,6 +30,8 @@ class BatchResult:
     failures: list[QuarantineRecord] = field(default_factory=list)
     read: int = 0
     """Raw items read: pages found in the batch's files, plus files that could not be read."""
+    known: int = 0
+    """Pages skipped because the dataset already holds them (same source, same bytes)."""
 
 
 def discover(paths: Iterable[str]) -> list[str]:
@@ -52,20 +54,25 @@ def extract_batch(
     read: ReadSettings = ReadSettings(),
     extract: ExtractSettings = ExtractSettings(),
     sandbox: Sandbox | None = None,
+    known: Collection[str] = frozenset(),
 ) -> BatchResult:
-    """Read, decode and extract the pages of ``files`` in a time-limited sandbox.
+    """Read, decode and extract the pages of ``files`` in a time-limited sandbox; pages whose
+    ``doc_id`` is in ``known`` (already in the dataset) are only counted.
 
     Without a ``sandbox``, the batch starts (and stops) one of its own.
     """
     if sandbox is None:
         with extraction_sandbox(extract) as own:
-            return extract_batch(files, read, extract, own)
+            return extract_batch(files, read, extract, own, known)
     result = BatchResult()
     for file in files:
         for item in read_file(Path(file), read.max_bytes):
             result.read += 1
             if isinstance(item, QuarantineRecord):
                 result.failures.append(item)
+                continue
+            if item.doc_id in known:
+                result.known += 1
                 continue
             try:
                 result.documents.append(sandbox.run(item))

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from schemas import Document
+
+BAR_WIDTH = 30
 
 
 def summary_markdown(manifest: dict) -> str:
@@ -16,21 +22,26 @@ def summary_markdown(manifest: dict) -> str:
         ("quarantined", counts["quarantined"]),
         ("repeated inputs (same source and bytes)", counts["repeated"]),
         ("site boilerplate lines removed from", counts["boilerplate_cleaned"]),
+        ("pages skipped: already in the dataset", counts["known"]),
         ("exact duplicates", counts["exact_duplicates"]),
         ("near duplicates", counts["near_duplicates"]),
         ("spun documents", counts["spun"]),
         ("spun copies clustered with a clean original", counts["spun_copies_clustered"]),
         ("wording repairs (spun text restored)", counts["repairs"]),
         ("Unicode repairs (mojibake, invisible characters)", counts["unicode_repairs"]),
-        ("clusters", counts["clusters"]),
+        ("duplicates of documents from earlier runs", counts["earlier_duplicates"]),
+        ("earlier clusters whose canonical changed", counts["canonical_changes"]),
+        ("new clusters", counts["clusters"]),
         ("documents written", counts["written"]),
         ("already in the dataset", counts["already_present"]),
     ]
     lines = [f"# pressroom ingest `{manifest['run_id']}`", "", "| | count |", "|---|---:|"]
     lines += [f"| {label} | {value:,} |" for label, value in rows]
-    lines += ["", "## Cluster sizes", "", "| size | clusters |", "|---:|---:|"]
     sizes = Counter({int(k): v for k, v in manifest["cluster_sizes"].items()})
-    lines += [f"| {size} | {sizes[size]:,} |" for size in sorted(sizes)]
+    lines += ["", "## New clusters by size", ""]
+    lines += bar_chart(
+        {f"{size} document{'s' * (size > 1)}": sizes[size] for size in sorted(sizes)}
+    )
     fetch = manifest.get("fetch", {})
     if fetch.get("requests"):
         lines += ["", "## Fetching", "", "| | count |", "|---|---:|"]
@@ -56,3 +67,48 @@ def summary_markdown(manifest: dict) -> str:
     lines += [f"| {stage} | {secs:.2f} |" for stage, secs in manifest["timings_s"].items()]
     lines += ["", f"Output: `{manifest['out']}`"]
     return "\n".join(lines) + "\n"
+
+
+def bar_chart(counts: dict[str, int]) -> list[str]:
+    """A markdown table with a bar of block characters per row, scaled to the largest count."""
+    if not counts:
+        return ["(none)"]
+    largest = max(counts.values()) or 1
+    rows = ["| | count | |", "|---|---:|---|"]
+    for label, count in counts.items():
+        bar = "█" * max(1, round(BAR_WIDTH * count / largest)) if count else ""
+        rows.append(f"| {label} | {count:,} | {bar} |")
+    return rows
+
+
+def documents_by_source(docs: Iterable[Document]) -> list[dict]:
+    """Per site (host of the URL, or folder of a local file): documents written, duplicates,
+    spun documents and mean spin score; the Prefect table artifact of a run."""
+    tally: dict[str, Counter] = {}
+    for doc in docs:
+        source = doc.site or urlsplit(doc.url or doc.source_uri).netloc or _folder(doc.raw_path)
+        counts = tally.setdefault(source, Counter())
+        counts["documents"] += 1
+        counts["duplicates"] += not doc.is_canonical
+        counts["spun"] += doc.is_spun
+        counts["spin_score"] += doc.spin_score
+    return [
+        {
+            "source": source,
+            "documents": c["documents"],
+            "duplicates": c["duplicates"],
+            "spun": c["spun"],
+            "mean spin score": round(c["spin_score"] / c["documents"], 3),
+        }
+        for source, c in sorted(tally.items(), key=lambda item: -item[1]["documents"])
+    ]
+
+
+def spin_histogram(docs: Iterable[Document]) -> list[str]:
+    """How the run's documents spread over spin scores (tenths), as a bar chart."""
+    buckets = Counter(min(int(doc.spin_score * 10), 9) for doc in docs)
+    return bar_chart({f"{b / 10:.1f}–{(b + 1) / 10:.1f}": buckets[b] for b in range(10)})
+
+
+def _folder(path: str) -> str:
+    return path.rsplit("/", 2)[-2] if path.count("/") >= 2 else path

@@ -133,6 +133,8 @@ class IngestSettings:
     (balanced finish) within 10..500 files (Prefect's per-task overhead stays negligible)."""
     workers: int = os.cpu_count() or 1
     """Extraction sandbox processes working at once (one batch each)."""
+    lock_wait_s: float = 300.0
+    """How long a run waits for another run writing the same dataset before it gives up."""
 
     def batch_size_for(self, files: int) -> int:
         if self.batch_size is not None:

@@ -1,6 +1,7 @@
 """The dataset's contract: record types and the Parquet schemas, defined once."""
 
 from schemas.records import (
+    ClusterChange,
     Document,
     Extraction,
     QuarantineRecord,
@@ -9,12 +10,14 @@ from schemas.records import (
     SpanFlag,
     StageError,
 )
-from schemas.tables import DOCUMENTS, QUARANTINE, SCHEMA_VERSION
+from schemas.tables import CLUSTER_CHANGES, DOCUMENTS, QUARANTINE, SCHEMA_VERSION
 
 __all__ = [
+    "CLUSTER_CHANGES",
     "DOCUMENTS",
     "QUARANTINE",
     "SCHEMA_VERSION",
+    "ClusterChange",
     "Document",
     "Extraction",
     "QuarantineRecord",

@@ -109,6 +109,24 @@ class Document:
     spin_score: float = 0.0
     is_spun: bool = False
     spin_flags: list[SpanFlag] = field(default_factory=list)
+    minhash: bytes | None = None
+    """MinHash signature (``num_perm`` little-endian uint32), kept for later runs' dedup."""
+    lsh_bands: list[int] = field(default_factory=list)
+    """LSH band keys of the signature, kept so later runs find candidates without the text."""
+
+
+@dataclass
+class ClusterChange:
+    """A cluster's canonical replaced by a newcomer under the canonical policy."""
+
+    change_id: str
+    cluster_id: str
+    previous_canonical: str
+    canonical: str
+    reason: str
+    run_id: str = ""
+    changed_at: datetime | None = None
+    schema_version: str = ""
 
 
 @dataclass

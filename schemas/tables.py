@@ -1,4 +1,5 @@
-"""Parquet schemas of the output tables (``OUT/documents``, ``OUT/quarantine``).
+"""Parquet schemas of the output tables (``OUT/documents``, ``OUT/quarantine``,
+``OUT/cluster_changes``).
 
 Changes are additive only: new nullable columns may be appended and ``SCHEMA_VERSION``'s minor
 number is raised; renaming, retyping or removing a column raises the major number.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 _META = {b"pressroom.schema_version": SCHEMA_VERSION.encode()}
 
@@ -67,9 +68,29 @@ DOCUMENTS = pa.schema(
         pa.field("spin_score", pa.float32()),
         pa.field("is_spun", pa.bool_()),
         pa.field("spin_flags", pa.list_(SPAN_FLAG)),
+        # 1.2: what later runs deduplicate against (see dedup/history.py)
+        pa.field("minhash", pa.binary()),
+        pa.field("lsh_bands", pa.list_(pa.int64())),
+        pa.field("text_length", pa.int32()),
     ],
     metadata=_META,
 )
+
+CLUSTER_CHANGES = pa.schema(
+    [
+        pa.field("change_id", pa.string(), nullable=False),
+        pa.field("cluster_id", pa.string(), nullable=False),
+        pa.field("previous_canonical", pa.string(), nullable=False),
+        pa.field("canonical", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("changed_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("schema_version", pa.string(), nullable=False),
+    ],
+    metadata=_META,
+)
+"""A cluster whose canonical changed in a later run (``OUT/cluster_changes``): the newest change
+of a cluster names its canonical; the rows written earlier keep what was true when written."""
 
 QUARANTINE = pa.schema(
     [

@@ -24,7 +24,7 @@ def run_pressroom(*args: str, prefect_home: Path) -> subprocess.CompletedProcess
 def rows(out: Path | str, query: str) -> list[tuple]:
     """Run ``query`` with DOCS and QUARANTINE standing for the dataset's two tables."""
     return duckdb.sql(
-        query.replace("DOCS", f"'{out}/documents/*.parquet'").replace(
-            "QUARANTINE", f"'{out}/quarantine/*.parquet'"
+        query.replace("DOCS", f"'{out}/documents/**/*.parquet'").replace(
+            "QUARANTINE", f"'{out}/quarantine/**/*.parquet'"
         )
     ).fetchall()

@@ -79,7 +79,7 @@ def test_console_script_ingests_the_samples_in_ephemeral_mode(samples, tmp_path)
     completed = run_pressroom("ingest", str(samples), "--out", str(out), prefect_home=tmp_path)
     assert completed.returncode == 0, completed.stderr
     assert "5 extracted, 5 written, 0 quarantined" in completed.stdout
-    count = duckdb.sql(f"select count(*) from '{out}/documents/*.parquet'").fetchall()
+    count = duckdb.sql(f"select count(*) from '{out}/documents/**/*.parquet'").fetchall()
     assert count == [(5,)]
 
 

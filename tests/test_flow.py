@@ -88,21 +88,31 @@ def test_ingest_writes_a_clean_deduplicated_dataset_and_reruns_add_nothing(
     assert rows(out, "select count(*) from QUARANTINE") == [(1,)]
 
 
-def test_run_summary_is_published_as_a_markdown_artifact(prefect_api, samples, tmp_path):
+def test_run_summary_and_sources_table_are_published_as_artifacts(prefect_api, samples, tmp_path):
     from prefect import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    async def read_summaries():
+    async def read_artifacts(key: str):
         async with get_client() as client:
             return await client.read_artifacts(
-                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ingest-summary"]))
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
             )
 
     manifest = ingest(paths=[str(samples)], out=str(tmp_path / "out"))
-    artifacts = asyncio.run(read_summaries())
+    artifacts = asyncio.run(read_artifacts("ingest-summary"))
     summaries = [a.data for a in artifacts if manifest["run_id"] in a.data]
     assert len(summaries) == 1
-    assert "| extracted | 5 |" in summaries[0] and "## Cluster sizes" in summaries[0]
+    assert "| extracted | 5 |" in summaries[0] and "## New clusters by size" in summaries[0]
+    assert "| 1 document | 5 | ██████████████████████████████ |" in summaries[0]
+    assert "## Spin scores" in summaries[0]
+    (table,) = [
+        a
+        for a in asyncio.run(read_artifacts("ingest-sources"))
+        if manifest["run_id"] in (a.description or "")
+    ]
+    rows = json.loads(table.data) if isinstance(table.data, str) else table.data
+    assert sum(row["documents"] for row in rows) == 5
+    assert sum(row["spun"] for row in rows) == 1
 
 
 def test_spun_seed_is_restored_and_joins_a_clean_original_from_an_earlier_run(

@@ -8,20 +8,30 @@ import pytest
 
 from dataset import write_documents, write_quarantine, write_table_atomic
 from dataset.writer import existing_ids
-from schemas import DOCUMENTS, QUARANTINE, SCHEMA_VERSION, Document, QuarantineRecord
+from schemas import (
+    CLUSTER_CHANGES,
+    DOCUMENTS,
+    QUARANTINE,
+    SCHEMA_VERSION,
+    ClusterChange,
+    Document,
+    QuarantineRecord,
+)
 from tests.test_dedup import doc
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_record_types_match_the_parquet_schemas():
-    assert list(Document.__dataclass_fields__) == DOCUMENTS.names
+    assert [*Document.__dataclass_fields__, "text_length"] == DOCUMENTS.names  # derived at write
     assert list(QuarantineRecord.__dataclass_fields__) == QUARANTINE.names
+    assert list(ClusterChange.__dataclass_fields__) == CLUSTER_CHANGES.names
 
 
 def test_documents_are_written_as_zstd_parquet_with_the_schema_version(tmp_path):
     path, count = write_documents(tmp_path, [doc("a", "Some text")], "run-1", NOW)
-    assert count == 1 and path == tmp_path / "documents" / "part-run-1.parquet"
+    month = f"ingest_month={NOW:%Y-%m}"
+    assert count == 1 and path == tmp_path / "documents" / month / "part-run-1.parquet"
     metadata = pq.read_metadata(path)
     assert metadata.row_group(0).column(0).compression == "ZSTD"
     assert pq.read_schema(path).metadata[b"pressroom.schema_version"] == SCHEMA_VERSION.encode()

@@ -1,0 +1,391 @@
+"""Incremental cost: a re-run over unchanged input, and 1% new documents over a large dataset.
+
+Both parts call the ``ingest`` flow directly, in this one process (Prefect's ephemeral mode with
+a throw-away ``PREFECT_HOME``): the ephemeral API server starts once, in a warm-up run on
+``data/samples`` whose time is reported apart, so no measured run pays for it. Wall times are
+taken around the flow call and so include Prefect's per-run overhead (flow and task runs, the
+summary artifact) and the start of the extraction sandboxes; the flow's own ``timings_s`` are
+printed beside them.
+
+Part 1, re-run over unchanged input: ``--pages`` dev-corpus pages (``.html.gz``, passed as
+files) into an empty dataset (first run), then the same paths again (re-run, every page
+``known``). Target: the re-run at least 20x faster than the first run.
+
+Part 2, 1% new documents over ``--history`` documents. Extracting 100,000 pages is too slow
+here, so the history is synthetic: each document is 300-600 words in paragraphs of 2-5
+sentences drawn at random from the texts Part 1 extracted (and the releases under
+``benchmarks/data``), all in one language, languages in the corpus's proportions (mostly German);
+every tenth is a near-duplicate of the one before it (a paragraph replaced, a sentence added).
+The documents go through ``deduplicate`` (so their ``minhash``/``lsh_bands``/cluster columns are
+set; chunks are not deduplicated against each other, which does not matter here) and
+``write_documents`` in 10 runs with their own run ids and ingest months, in 2 spawned processes.
+That setup is timed and printed but is not the measured figure. Then ``--new`` HTML files are
+written: fresh synthetic documents, with every tenth a near-duplicate and every hundredth
+(offset 5) an exact copy of a history document, published 1-30 days after it, so deduplication
+against the history has matches to find. Measured, each into its own folder:
+(a) the flow over those files into an empty dataset;
+(b) the same files into a copy of the history dataset (the copy is made before and not timed);
+(c) as (b) plus one spun page (``data/samples/001``): a spun or flagged document makes the
+    dedup stage read the texts of all clean canonicals (``earlier_references``) and index them.
+b - a is the cost of the history. Criterion: the run is "dominated by the new documents" when
+its wall time is at most 1.5 x a; printed for (b) and (c). The parts of the flow that read the
+history (``existing_ids``, ``History.load``, ``earlier_references`` and its ``ReferenceIndex``,
+``earlier_spun_canonicals``) are also timed on their own against the history dataset. Peak
+memory is the largest summed RSS of this process and its children (the sandboxes), sampled
+every 100 ms during each run.
+
+    .venv/bin/python benchmarks/incremental.py [--pages 1000] [--history 100000] [--new 1000]
+
+A quick run: ``--pages 200 --history 10000 --new 100``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from html import escape
+from multiprocessing import get_context
+from pathlib import Path
+
+from throughput import PeakMemory
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = ROOT.parent / "shared" / "dev-corpus" / "extraction" / "html"
+PRESS_RELEASES = ROOT / "benchmarks" / "data" / "press_releases"
+HISTORY_RUNS = 10
+FAMILY = 10
+"""Every FAMILY-th history document is a near-duplicate of the one before it."""
+NEW_NEAR, NEW_EXACT = 10, 100
+"""Every NEW_NEAR-th new document is a near-duplicate of a history document, and every
+NEW_EXACT-th (offset 5) an exact copy of one."""
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
+MIN_POOL = 200
+Pools = dict[str, list[str]]
+"""Sentences by language."""
+Text = tuple[str, list[str]]
+"""A synthetic text: its language and paragraphs."""
+STAGES = ("extract", "boilerplate", "repair", "deduplicate", "write")
+
+
+# --- synthetic documents -------------------------------------------------------------------
+
+
+def sentence_pools(dataset: Path) -> Pools:
+    """Distinct sentences of 8-60 words by language, from the documents of ``dataset`` and the
+    (English) press releases; languages with fewer than MIN_POOL sentences are left out."""
+    from dataset import read_rows
+
+    texts = [
+        (row["language"], row["text"])
+        for row in read_rows(dataset / "documents", ["text", "language"])
+    ]
+    texts += [("en", path.read_text()) for path in sorted(PRESS_RELEASES.glob("*.txt"))]
+    found: dict[str, dict[str, None]] = {}
+    for language, text in texts:
+        for line in text.splitlines():
+            for sentence in _SENTENCE_END.split(line):
+                if 8 <= len(sentence.split()) <= 60:
+                    found.setdefault(language or "unknown", {})[sentence.strip()] = None
+    return {language: list(s) for language, s in sorted(found.items()) if len(s) >= MIN_POOL}
+
+
+def synthetic(pools: Pools, key: str) -> Text:
+    """300-600 words in paragraphs of 2-5 sentences of one language (chosen in proportion to
+    the pools' sizes), the same every time for ``key``."""
+    rng = random.Random(key)
+    language = rng.choices(list(pools), weights=[len(pool) for pool in pools.values()])[0]
+    pool, target, chosen, words = pools[language], rng.randint(300, 600), [], 0
+    while words < target:
+        paragraph = " ".join(rng.choice(pool) for _ in range(rng.randint(2, 5)))
+        chosen.append(paragraph)
+        words += len(paragraph.split())
+    return language, chosen
+
+
+def variant(pools: Pools, text: Text, key: str) -> Text:
+    """A near-duplicate: one paragraph replaced by other sentences, one sentence added."""
+    rng = random.Random(key)
+    language, changed = text[0], list(text[1])
+    pool = pools[language]
+    changed[rng.randrange(len(changed))] = " ".join(rng.choice(pool) for _ in range(3))
+    return language, [*changed, rng.choice(pool)]
+
+
+def history_text(pools: Pools, index: int) -> Text:
+    """The language and paragraphs of history document ``index``."""
+    if index % FAMILY == FAMILY - 1:
+        return variant(pools, synthetic(pools, f"history:{index - 1}"), f"history:{index}")
+    return synthetic(pools, f"history:{index}")
+
+
+def published(key: str) -> datetime:
+    return datetime(2020, 1, 1) + timedelta(days=random.Random(key).randrange(1500))
+
+
+def history_document(pools: Pools, index: int):
+    """History document ``index`` as extraction and repair would leave it."""
+    from dedup.shingles import content_hash
+    from schemas import Document
+    from schemas.records import stable_id
+
+    language, paragraphs = history_text(pools, index)
+    text = "\n\n".join(paragraphs)
+    uri = f"https://example.org/news/{index}.html"
+    return Document(
+        doc_id=stable_id("synthetic-history", str(index)),
+        source_uri=uri,
+        raw_path=f"/archive/history/{index}.html",
+        raw_offset=None,
+        url=uri,
+        title=" ".join(paragraphs[0].split()[:8]),
+        published_at=published(f"history:{index}"),
+        author=None,
+        site="example.org",
+        language=language,
+        issuer=None,
+        release_status=None,
+        text=text,
+        content_hash=content_hash(text),
+        encoding="utf-8",
+        extractor="trafilatura",
+        extracted_text=text,
+    )
+
+
+def write_history_run(pools: Pools, out: str, run: int, start: int, stop: int) -> dict:
+    """Make, deduplicate and write history documents ``start..stop`` as one run."""
+    from dataset import write_documents
+    from dedup import deduplicate
+    from pressroom.settings import DedupSettings
+
+    clock = time.perf_counter()
+    docs = [history_document(pools, index) for index in range(start, stop)]
+    made = time.perf_counter()
+    stats = deduplicate(docs, DedupSettings())
+    deduplicated = time.perf_counter()
+    ingested_at = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=31 * run)
+    _, written = write_documents(Path(out), docs, f"history-{run:02d}", ingested_at)
+    return {
+        "make": made - clock,
+        "deduplicate": deduplicated - made,
+        "write": time.perf_counter() - deduplicated,
+        "written": written,
+        "near": stats.near_duplicates,
+    }
+
+
+def build_history(pools: Pools, out: Path, size: int) -> dict:
+    """The synthetic history dataset, in HISTORY_RUNS runs over two spawned processes."""
+    bounds = [size * run // HISTORY_RUNS for run in range(HISTORY_RUNS + 1)]
+    workers = min(2, os.cpu_count() or 1)
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as executor:
+        futures = [
+            executor.submit(write_history_run, pools, str(out), run, bounds[run], bounds[run + 1])
+            for run in range(HISTORY_RUNS)
+        ]
+        parts = [future.result() for future in futures]
+    return {key: sum(part[key] for part in parts) for key in parts[0]}
+
+
+def page_html(text: Text, when: datetime) -> str:
+    language, paragraphs = text
+    title = escape(" ".join(paragraphs[0].split()[:8]))
+    body = "\n".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return (
+        f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
+        f'<title>{title}</title><meta name="date" content="{when:%Y-%m-%d}"></head>\n'
+        f"<body><main><article>\n{body}\n</article></main></body></html>"
+    )
+
+
+def write_new_pages(pools: Pools, folder: Path, count: int, history: int) -> list[str]:
+    """``count`` new HTML pages; some near-duplicates and exact copies of history documents,
+    published 1-30 days after them (so the history keeps its canonicals)."""
+    folder.mkdir(parents=True)
+    rng = random.Random("new pages")
+    paths = []
+    for number in range(count):
+        key = f"new:{number}"
+        if number % NEW_NEAR == 0 or number % NEW_EXACT == 5:
+            index = rng.randrange(history)
+            text = history_text(pools, index)
+            if number % NEW_NEAR == 0:
+                text = variant(pools, text, key)
+            when = published(f"history:{index}") + timedelta(days=rng.randint(1, 30))
+        else:
+            text, when = synthetic(pools, key), published(key)
+        path = folder / f"release-{number:05d}.html"
+        path.write_text(page_html(text, when))
+        paths.append(str(path))
+    return paths
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+def timed_run(paths: list[str], out: Path) -> tuple[float, dict, int]:
+    """(wall seconds, manifest, peak bytes of this process tree) of one flow run."""
+    from flows.ingest import ingest
+
+    with PeakMemory(os.getpid()) as memory:
+        start = time.perf_counter()
+        manifest = ingest(paths=paths, out=str(out))
+        seconds = time.perf_counter() - start
+    return seconds, manifest, memory.peak
+
+
+def timed(function, *args) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = function(*args)
+    return time.perf_counter() - start, result
+
+
+def stage_row(name: str, seconds: float, manifest: dict, peak: int) -> str:
+    timings = manifest["timings_s"]
+    stages = " ".join(f"{timings.get(stage, 0.0):8.2f}" for stage in STAGES)
+    overhead = seconds - sum(timings.get(stage, 0.0) for stage in (*STAGES, "fetch"))
+    return f"{name:34} {seconds:8.2f} {stages} {overhead:8.2f} {peak / 2**20:8.0f}"
+
+
+def stage_header() -> str:
+    stages = " ".join(f"{stage[:8]:>8}" for stage in STAGES)
+    return f"{'run':34} {'wall s':>8} {stages} {'other':>8} {'peak MiB':>8}"
+
+
+def spun_in_run(manifest: dict) -> tuple[int, int]:
+    """(spun, flagged) documents the run wrote: either makes dedup read earlier texts."""
+    import pyarrow.parquet as pq
+
+    path = manifest["files_written"]["documents"]
+    if not path:
+        return 0, 0
+    table = pq.read_table(path, columns=["is_spun", "spin_flags"]).to_pylist()
+    return sum(bool(row["is_spun"]) for row in table), sum(bool(row["spin_flags"]) for row in table)
+
+
+def part_one(corpus: Path, pages: int, scratch: Path) -> Path:
+    files = sorted(str(path) for path in corpus.glob("*.html.gz"))[:pages]
+    if not files:
+        raise SystemExit(f"no .html.gz pages under {corpus}")
+    out = scratch / "part1"
+    first = timed_run(files, out)
+    again = timed_run(files, out)
+    print(f"\nPart 1: re-run over unchanged input ({len(files)} dev-corpus pages)")
+    print(stage_header())
+    print(stage_row("first run (empty dataset)", *first))
+    print(stage_row("re-run (same paths)", *again))
+    ratio = first[0] / again[0]
+    counts = first[1]["counts"], again[1]["counts"]
+    print(
+        f"first run: written {counts[0]['written']}, quarantined {counts[0]['quarantined']}; "
+        f"re-run: known {counts[1]['known']}, written {counts[1]['written']}"
+    )
+    verdict = "met" if ratio >= 20 else "NOT met"
+    print(f"first / re-run wall time: {ratio:.1f}x (target >= 20x: {verdict})")
+    return out
+
+
+def part_two(pools: Pools, history: int, new: int, scratch: Path) -> None:
+    from dataset import existing_ids
+    from dedup import History, earlier_references, earlier_spun_canonicals
+    from dedup.spun import ReferenceIndex
+
+    base = scratch / "history"
+    setup = timed(build_history, pools, base, history)
+    seconds, parts = setup
+    languages = ", ".join(f"{len(pool)} {language}" for language, pool in pools.items())
+    languages = f"sentences ({languages})"
+    print(f"\nPart 2: {new} new documents over {history} ({100 * new / history:.1f}% new)")
+    print(
+        f"setup (not measured): history of {parts['written']} documents "
+        f"({parts['near']} near-duplicates) from {languages} in {seconds:.1f} s wall "
+        f"(CPU in workers: make {parts['make']:.1f} s, deduplicate {parts['deduplicate']:.1f} s, "
+        f"write {parts['write']:.1f} s); "
+        f"{sum(f.stat().st_size for f in base.rglob('*.parquet')) / 2**20:.0f} MiB of Parquet"
+    )
+    paths = write_new_pages(pools, scratch / "new", new, history)
+
+    empty = timed_run(paths, scratch / "empty")
+    shutil.copytree(base, scratch / "with-history")
+    full = timed_run(paths, scratch / "with-history")
+    shutil.copytree(base, scratch / "with-history-spun")
+    spun_page = str(next((ROOT / "data" / "samples").glob("001_*.txt")))
+    with_spun = timed_run([*paths, spun_page], scratch / "with-history-spun")
+    print(stage_header())
+    print(stage_row("(a) new files, empty dataset", *empty))
+    print(stage_row(f"(b) new files, {history} history", *full))
+    print(stage_row("(c) as (b) + 1 spun page", *with_spun))
+    print(f"(b) - (a), the cost of the history: {full[0] - empty[0]:.2f} s")
+    print(f"(c) - (b), the cost of one spun page over the history: {with_spun[0] - full[0]:.2f} s")
+    runs = (("(a)", empty), ("(b)", full), ("(c)", with_spun))
+    for name, (_, manifest, _) in runs:
+        counts = manifest["counts"]
+        spun, flagged = spun_in_run(manifest)
+        print(
+            f"{name} counts: extracted {counts['extracted']}, written {counts['written']}, "
+            f"exact {counts['exact_duplicates']}, near {counts['near_duplicates']}, "
+            f"earlier_duplicates {counts['earlier_duplicates']}, "
+            f"canonical_changes {counts['canonical_changes']}, spun {spun}, flagged {flagged}"
+        )
+
+    documents = base / "documents"
+    ids_s, ids = timed(existing_ids, documents, "doc_id")
+    load_s, loaded = timed(History.load, base)
+    references_s, references = timed(earlier_references, base)
+    index_s, _ = timed(ReferenceIndex, references)
+    spun_s, spun_canonicals = timed(earlier_spun_canonicals, base, loaded)
+    reads = [
+        ("existing_ids(doc_id)", ids_s, "at the flow's start and again in the write's id check"),
+        ("History.load", load_s, f"{len(loaded)} rows, dedup columns only"),
+        (
+            "earlier_references",
+            references_s,
+            f"{len(references)} clean canonicals with their texts; when a new doc is spun/flagged",
+        ),
+        ("ReferenceIndex(those)", index_s, "anchors of each, in attach_spun_copies"),
+        ("earlier_spun_canonicals", spun_s, f"{len(spun_canonicals)} spun canonicals"),
+    ]
+    print(f"history reads on their own ({len(ids)} documents):")
+    for name, seconds, note in reads:
+        print(f"  {name:26} {seconds:7.2f} s  ({note})")
+    for name, (seconds, _, _) in runs[1:]:
+        ratio = seconds / empty[0]
+        verdict = "dominated by the new documents" if ratio <= 1.5 else "NOT dominated by them"
+        print(f"{name} / (a) wall time: {ratio:.2f} (criterion <= 1.5): {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--pages", type=int, default=1000, help="Part 1: dev-corpus pages")
+    parser.add_argument("--history", type=int, default=100_000, help="Part 2: history size")
+    parser.add_argument("--new", type=int, default=1000, help="Part 2: new documents")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder)
+        os.environ["PREFECT_HOME"] = str(scratch / "prefect-home")
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+        os.environ.pop("PREFECT_API_URL", None)
+        sys.stderr.write(f"{os.cpu_count()} cores; scratch {scratch}\n")
+        warm_up = timed_run([str(ROOT / "data" / "samples")], scratch / "warm-up")
+        print(
+            f"warm-up (Prefect ephemeral server start-up + a run over data/samples, not "
+            f"measured): {warm_up[0]:.1f} s; every run below is in this same process"
+        )
+        part1 = part_one(args.corpus, args.pages, scratch)
+        part_two(sentence_pools(part1), args.history, args.new, scratch)
+
+
+if __name__ == "__main__":
+    main()

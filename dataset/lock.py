@@ -1,0 +1,58 @@
+"""One writer at a time per dataset: an advisory lock on ``OUT/.pressroom.lock``.
+
+The lock is an ``flock`` on an open file, so the operating system releases it when the holder
+exits in any way, ``kill -9`` included; a stale lock file is harmless.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+LOCK_FILE = ".pressroom.lock"
+_POLL_S = 0.5
+
+
+class DatasetLocked(RuntimeError):
+    """Another run holds the dataset's lock for longer than this run would wait."""
+
+
+@contextmanager
+def dataset_lock(out: Path, holder: str, wait_s: float) -> Iterator[None]:
+    """Hold the lock of the dataset ``out`` for the block, waiting up to ``wait_s`` for it."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / LOCK_FILE
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise DatasetLocked(
+                        f"{out} is being written by another pressroom run "
+                        f"({_holder(path)}); gave up after waiting {wait_s:g} s"
+                    ) from None
+                time.sleep(_POLL_S)
+        note = {"holder": holder, "pid": os.getpid(), "since": datetime.now(UTC).isoformat()}
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, json.dumps(note).encode(), 0)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _holder(path: Path) -> str:
+    try:
+        note = json.loads(path.read_text() or "{}")
+    except (OSError, ValueError):
+        return "holder unknown"
+    return f"{note.get('holder', '?')}, pid {note.get('pid', '?')}, since {note.get('since', '?')}"

@@ -1,0 +1,170 @@
+"""What earlier runs wrote, as far as deduplicating a new run against it needs.
+
+Each document row keeps its MinHash signature and LSH band keys (schema 1.2), so a run finds
+the earlier documents its new ones duplicate by reading those columns, never the text: one
+vectorised pass over the stored band keys gives the candidates, and their stored signatures
+verify them. A cluster's canonical is the row written as canonical, unless a later change in
+``OUT/cluster_changes`` names another.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from datasketch import MinHash
+
+from dataset.writer import parquet_files, read_as
+from dedup.minhash import from_bytes
+from pressroom.settings import DedupSettings
+
+COLUMNS = pa.schema(
+    [
+        ("doc_id", pa.string()),
+        ("cluster_id", pa.string()),
+        ("content_hash", pa.string()),
+        ("is_canonical", pa.bool_()),
+        ("is_spun", pa.bool_()),  # since schema 1.1
+        ("published_at", pa.timestamp("us")),
+        ("text_length", pa.int32()),  # since 1.2
+        ("minhash", pa.binary()),  # since 1.2
+        ("lsh_bands", pa.list_(pa.int64())),  # since 1.2
+    ]
+)
+"""The columns of ``OUT/documents`` that deduplication reads."""
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """One earlier document."""
+
+    doc_id: str
+    cluster_id: str
+    content_hash: str
+    is_spun: bool
+    published_at: datetime | None
+    text_length: int | None
+    minhash: MinHash | None
+
+
+@dataclass(frozen=True)
+class HistoryMatch:
+    """The earlier cluster a new text belongs to."""
+
+    cluster_id: str
+    similarity: float
+
+
+class History:
+    """The earlier documents of a dataset (see the module docstring)."""
+
+    def __init__(self, table: pa.Table, changes: Mapping[str, str], settings: DedupSettings):
+        self.table = table
+        self.settings = settings
+        self._row_of_hash = _first_rows(table.column("content_hash").to_pylist())
+        self._row_of_doc = _first_rows(table.column("doc_id").to_pylist())
+        canonicals = pc.filter(table, table.column("is_canonical"))
+        self._canonical = dict(
+            zip(
+                canonicals.column("cluster_id").to_pylist(),
+                canonicals.column("doc_id").to_pylist(),
+                strict=True,
+            )
+        )
+        # a change whose new canonical was never written (a run stopped in between) is ignored
+        self._canonical.update({c: d for c, d in changes.items() if d in self._row_of_doc})
+
+    @classmethod
+    def load(cls, out: Path, settings: DedupSettings = DedupSettings()) -> History:
+        """The documents and canonical changes already under ``out``."""
+        tables = [read_as(file, COLUMNS) for file in parquet_files(out / "documents")]
+        table = pa.concat_tables(tables) if tables else COLUMNS.empty_table()
+        changes: dict[str, str] = {}
+        for file in parquet_files(out / "cluster_changes"):
+            rows = pq.read_table(file, columns=["cluster_id", "canonical", "changed_at"])
+            for row in sorted(rows.to_pylist(), key=lambda r: r["changed_at"]):
+                changes[row["cluster_id"]] = row["canonical"]
+        return cls(table, changes, settings)
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def canonicals(self) -> dict[str, str]:
+        """The current canonical ``doc_id`` of every earlier cluster."""
+        return dict(self._canonical)
+
+    def canonical(self, cluster_id: str) -> Earlier:
+        """The current canonical of an earlier cluster."""
+        return self._earlier(self._row_of_doc[self._canonical[cluster_id]])
+
+    def matches(self, queries: Mapping[str, tuple[MinHash, list[int]]]) -> dict[str, HistoryMatch]:
+        """For each query (content hash → signature and band keys), the earlier cluster it
+        duplicates: same content first, else the most similar verified candidate."""
+        found: dict[str, HistoryMatch] = {}
+        for content, row in self._row_of_hash.items():
+            if content in queries:
+                found[content] = HistoryMatch(self._cluster_of_row(row), 1.0)
+        pending = {key: value for key, value in queries.items() if key not in found}
+        for key, rows in self._candidates(pending).items():
+            best = None
+            for row in sorted(rows):
+                earlier = self._earlier(row)
+                if earlier.minhash is None:
+                    continue
+                similarity = pending[key][0].jaccard(earlier.minhash)
+                if similarity >= self.settings.threshold and (
+                    best is None or similarity > best.similarity
+                ):
+                    best = HistoryMatch(earlier.cluster_id, similarity)
+            if best:
+                found[key] = best
+        return found
+
+    def _candidates(self, queries: Mapping[str, tuple[MinHash, list[int]]]) -> dict[str, set[int]]:
+        """Earlier rows sharing at least one band key with each query (one vectorised pass)."""
+        if not queries or not len(self):
+            return {}
+        askers: dict[int, list[str]] = defaultdict(list)
+        for key, (_, bands) in queries.items():
+            for band in bands:
+                askers[band].append(key)
+        bands = self.table.column("lsh_bands")
+        flat = pc.list_flatten(bands)
+        parents = pc.list_parent_indices(bands)
+        hits = pc.is_in(flat, value_set=pa.array(list(askers), pa.int64()))
+        rows: dict[str, set[int]] = defaultdict(set)
+        hit_bands = pc.filter(flat, hits).to_pylist()
+        hit_rows = pc.filter(parents, hits).to_pylist()
+        for band, row in zip(hit_bands, hit_rows, strict=True):
+            for key in askers[band]:
+                rows[key].add(row)
+        return rows
+
+    def _cluster_of_row(self, row: int) -> str:
+        return self.table.column("cluster_id")[row].as_py()
+
+    def _earlier(self, row: int) -> Earlier:
+        record = self.table.slice(row, 1).to_pylist()[0]
+        data = record["minhash"]
+        return Earlier(
+            record["doc_id"],
+            record["cluster_id"],
+            record["content_hash"],
+            bool(record["is_spun"]),
+            record["published_at"],
+            record["text_length"],
+            from_bytes(data, self.settings) if data else None,
+        )
+
+
+def _first_rows(values: list[str]) -> dict[str, int]:
+    rows: dict[str, int] = {}
+    for row, value in enumerate(values):
+        rows.setdefault(value, row)
+    return rows
