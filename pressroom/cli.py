@@ -156,8 +156,9 @@ def ingest(
         if counts["web_sources"]
         else ""
     )
+    known = f"{counts['known']} already in the dataset, " if counts["known"] else ""
     typer.echo(
-        f"run {manifest['run_id']}: {fetched}{counts['extracted']} extracted, "
+        f"run {manifest['run_id']}: {fetched}{known}{counts['extracted']} extracted, "
         f"{counts['written']} written, {counts['quarantined']} quarantined, "
         f"{counts['exact_duplicates']} exact and {counts['near_duplicates']} near duplicates, "
         f"{counts['spun']} spun -> {out}"

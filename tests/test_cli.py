@@ -1,10 +1,13 @@
 import json
+from datetime import UTC, datetime
 
 import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from dataset import write_documents
 from pressroom.cli import app
+from tests.pages import document
 from tests.runs import run_pressroom
 
 runner = CliRunner()
@@ -114,3 +117,21 @@ def test_lexicon_check_passes_on_the_bundled_lexicon_and_fails_on_a_bad_one(tmp_
     assert result.exit_code == 1
     assert "'safety council' is also produced by line 2" in result.output
     assert "found in clean text" in result.output and "'Safety Council'" in result.output
+
+
+def test_export_and_compact_commands(tmp_path):
+    out = tmp_path / "out"
+    for run, names in (("run-1", ["a", "b"]), ("run-2", ["c"])):
+        docs = [document(name, f"Text of release {name}.") for name in names]
+        for doc in docs:
+            doc.cluster_id = doc.doc_id
+        write_documents(out, docs, run, datetime(2026, 11, 2, tzinfo=UTC))
+
+    compacted = runner.invoke(app, ["compact", str(out)])
+    assert compacted.exit_code == 0, compacted.output
+    assert "documents: 2 files merged" in compacted.output
+    exported = runner.invoke(
+        app, ["export", str(out), "--canonical", "--to", str(tmp_path / "c.parquet")]
+    )
+    assert exported.exit_code == 0, exported.output
+    assert duckdb.sql(f"select count(*) from '{tmp_path / 'c.parquet'}'").fetchall() == [(3,)]
