@@ -93,9 +93,9 @@ def read_as(file: Path, schema: pa.Schema) -> pa.Table:
     return table.select(schema.names).cast(schema)
 
 
-def read_rows(folder: Path, columns: list[str], where: tuple | None = None) -> list[dict]:
+def read_rows(folder: Path, columns: list[str], where: Sequence[tuple] = ()) -> list[dict]:
     """The given columns of every visible Parquet file under ``folder``, as dicts; ``where``
-    (a pyarrow filter such as ``("is_spun", "==", True)``) keeps matching rows only.
+    (pyarrow filters such as ``[("is_spun", "==", True)]``) keeps matching rows only.
 
     Files written before a column existed (an older schema version) give None for it, and are
     skipped when ``where`` names a column they lack.
@@ -103,10 +103,10 @@ def read_rows(folder: Path, columns: list[str], where: tuple | None = None) -> l
     rows: list[dict] = []
     for file in parquet_files(folder):
         present = set(pq.read_schema(file).names)
-        if where and where[0] not in present:
+        if any(condition[0] not in present for condition in where):
             continue
         table = pq.read_table(
-            file, columns=[c for c in columns if c in present], filters=[where] if where else None
+            file, columns=[c for c in columns if c in present], filters=list(where) or None
         )
         rows += [{c: row.get(c) for c in columns} for row in table.to_pylist()]
     return rows

@@ -45,12 +45,13 @@ class Reference:
 
 
 def earlier_references(out: Path) -> list[Reference]:
-    """Clean canonical documents already in the dataset at ``out``."""
+    """Clean English canonical documents already in the dataset at ``out`` (only English text is
+    checked for spinning, so only English documents can be a spun copy's original)."""
     columns = ["doc_id", "cluster_id", "text", "is_canonical", "is_spun"]
+    where = [("is_canonical", "==", True), ("is_spun", "==", False), ("language", "==", "en")]
     return [
         Reference(row["doc_id"], row["cluster_id"], row["text"])
-        for row in read_rows(out / "documents", columns)
-        if row["is_canonical"] and not row["is_spun"]
+        for row in read_rows(out / "documents", columns, where)
     ]
 
 
@@ -59,7 +60,7 @@ def earlier_spun_canonicals(out: Path, history: History) -> list[Reference]:
     columns = ["doc_id", "cluster_id", "text"]
     return [
         Reference(row["doc_id"], row["cluster_id"], row["text"])
-        for row in read_rows(out / "documents", columns, where=("is_spun", "==", True))
+        for row in read_rows(out / "documents", columns, [("is_spun", "==", True)])
         if history.canonical(row["cluster_id"]).doc_id == row["doc_id"]
     ]
 

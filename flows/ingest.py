@@ -123,7 +123,9 @@ def dedup(docs: list[Document], settings: IngestSettings, out: Path) -> DedupSta
     history = History.load(out, settings.dedup)
     stats = deduplicate(docs, settings.dedup, history)
     if any(doc.is_spun or doc.spin_flags for doc in docs):
-        earlier = earlier_references(out)
+        # the dataset's clean documents are searched for documents judged spun only, not for
+        # those with a flagged phrase (common in clean text; they are matched within the run)
+        earlier = earlier_references(out) if any(doc.is_spun for doc in docs) else []
         attach_spun_copies(docs, earlier, settings.spin)
     if len(history):
         earlier_spun = earlier_spun_canonicals(out, history)
