@@ -26,13 +26,13 @@ written: fresh synthetic documents, with every tenth a near-duplicate and every 
 against the history has matches to find. Measured, each into its own folder:
 (a) the flow over those files into an empty dataset;
 (b) the same files into a copy of the history dataset (the copy is made before and not timed);
-(c) only when (b) wrote no spun or flagged document: as (b) plus one spun page
-    (``data/samples/001``). A spun or flagged new document makes the dedup stage read the texts
-    of all earlier clean canonicals (``earlier_references``) and index them by anchor words.
+(c) only when (b) wrote no spun document: as (b) plus one spun page (``data/samples/001``).
+    A new document judged spun makes the dedup stage read the texts of the earlier clean English
+    canonicals (``earlier_references``) and index them by anchor words.
 b - a is the cost of the history. Criterion: the run is "dominated by the new documents" when
 its wall time is at most 1.5 x a; printed for (b) and (c). The parts of the flow that read the
 history (``existing_ids``, ``History.load``, ``earlier_references``, its ``ReferenceIndex`` and
-``best_match`` for the run's spun/flagged documents, ``earlier_spun_canonicals``) are also timed
+``best_match`` for the run's spun documents, ``earlier_spun_canonicals``) are also timed
 on their own against the history dataset. Peak memory is the largest summed RSS of this process
 and its children (the sandboxes), sampled every 100 ms during each run.
 
@@ -272,8 +272,8 @@ def stage_header() -> str:
 
 
 def suspects(manifest: dict) -> tuple[int, int, list[str]]:
-    """(spun, flagged, their texts) of the documents a run wrote. Either kind makes the dedup
-    stage read and index the texts of every earlier clean canonical."""
+    """(spun, flagged, texts of the spun) of the documents a run wrote. A spun one makes the
+    dedup stage read and index the texts of the earlier clean English canonicals."""
     import pyarrow.parquet as pq
 
     path = manifest["files_written"]["documents"]
@@ -282,7 +282,7 @@ def suspects(manifest: dict) -> tuple[int, int, list[str]]:
     rows = pq.read_table(path, columns=["is_spun", "spin_flags", "text"]).to_pylist()
     spun = sum(bool(row["is_spun"]) for row in rows)
     flagged = sum(bool(row["spin_flags"]) for row in rows)
-    return spun, flagged, [row["text"] for row in rows if row["is_spun"] or row["spin_flags"]]
+    return spun, flagged, [row["text"] for row in rows if row["is_spun"]]
 
 
 def part_one(corpus: Path, pages: int, rounds: int, scratch: Path) -> Path:
@@ -358,7 +358,7 @@ def part_two(pools: Pools, history: int, new: int, scratch: Path) -> None:
         extra = runs["(c)"][1][0] - full[0]
         print(f"(c) - (b), the cost of one spun page over the history: {extra:.2f} s")
     else:
-        print("(c) not run: (b) has spun/flagged documents, so it read the history's texts already")
+        print("(c) not run: (b) has spun documents, so it read the history's texts already")
     texts: list[str] = []
     for name, (_, (_, manifest, _)) in runs.items():
         counts = manifest["counts"]
@@ -384,10 +384,10 @@ def part_two(pools: Pools, history: int, new: int, scratch: Path) -> None:
         (
             "earlier_references",
             references_s,
-            f"{len(references)} clean canonicals with their texts; when a new doc is spun/flagged",
+            f"{len(references)} clean English canonicals with texts; when a new doc is spun",
         ),
         ("ReferenceIndex(those)", index_s, "anchors of each, in attach_spun_copies"),
-        ("best_match over that index", match_s, f"the {len(texts)} spun/flagged new documents"),
+        ("best_match over that index", match_s, f"the {len(texts)} spun new documents"),
         ("earlier_spun_canonicals", spun_s, f"{len(spun_canonicals)} spun canonicals"),
     ]
     print(f"history reads on their own ({len(ids)} documents):")
