@@ -123,3 +123,12 @@ def _declared(content: bytes, declared_charset: str | None) -> list[str]:
         if match:
             found.append(match.group(1).decode("ascii", "ignore"))
     return found
+
+
+def charset_parameter(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type header value, if any."""
+    for parameter in (content_type or "").split(";")[1:]:
+        key, _, value = parameter.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip("\"'")
+    return None

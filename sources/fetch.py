@@ -27,6 +27,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from pressroom.settings import FetchSettings
+from sources.encoding import charset_parameter
 
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 XML_TYPES = (
@@ -100,11 +101,7 @@ class FetchResult:
     @property
     def charset(self) -> str | None:
         """The charset parameter of the Content-Type header, if any."""
-        for parameter in (self._header("content-type") or "").split(";")[1:]:
-            key, _, value = parameter.partition("=")
-            if key.strip().lower() == "charset" and value.strip():
-                return value.strip().strip("\"'")
-        return None
+        return charset_parameter(self._header("content-type"))
 
     def _header(self, name: str) -> str | None:
         return next((value for key, value in self.headers if key.lower() == name), None)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from schemas import QuarantineRecord, RawDocument
 from schemas.records import stable_id
+from sources.encoding import charset_parameter
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 TEXT_SUFFIXES = (".txt",)
@@ -141,7 +142,7 @@ def _read_warc(path: Path) -> Iterator[RawDocument | QuarantineRecord]:
                 content = record.content_stream().read()
                 offset = records.get_record_offset()  # reads to the record's end: content first
                 uri = record.rec_headers.get_header("WARC-Target-URI") or f"{path}#{offset}"
-                charset = _charset_of(content_type)
+                charset = charset_parameter(content_type)
                 if not content.strip():
                     yield _failure(path, "empty HTTP response body", uri=uri, offset=offset)
                     continue
@@ -160,14 +161,6 @@ def _read_warc(path: Path) -> Iterator[RawDocument | QuarantineRecord]:
             f"corrupt WARC archive after offset {offset}: {type(error).__name__}: {error}",
             offset=offset,
         )
-
-
-def _charset_of(content_type: str) -> str | None:
-    for part in content_type.split(";")[1:]:
-        key, _, value = part.partition("=")
-        if key.strip() == "charset" and value.strip():
-            return value.strip().strip("\"'")
-    return None
 
 
 def _failure(
