@@ -51,9 +51,10 @@ def compact(out: Path, wait_s: float = 300.0) -> dict[str, int]:
     with dataset_lock(out, "compaction", wait_s):
         for name, (id_column, schema) in TABLES.items():
             removed[name] = 0
-            for partition in sorted({file.parent for file in parquet_files(out / name)}):
-                files = sorted(partition.glob("*.parquet"))
-                files = [file for file in files if not file.name.startswith(".")]
+            by_partition: dict[Path, list[Path]] = {}
+            for file in parquet_files(out / name):
+                by_partition.setdefault(file.parent, []).append(file)
+            for partition, files in by_partition.items():
                 if len(files) < 2:
                     continue
                 merged = pa.concat_tables(read_as(file, schema) for file in files)
