@@ -20,8 +20,8 @@ deterministic; the results of all seeds are pooled:
 4. A source article and its variants form a group; every other corpus page is a group of one
    (a distractor). True pairs: every pair inside a group. Predicted pairs: every pair of
    documents sharing a ``cluster_id`` after ``dedup.deduplicate``.
-5. As in ``flows/ingest.py``, repeated inputs are dropped and recurring site boilerplate is
-   removed before deduplication.
+5. As in ``flows/ingest.py``, repeated inputs are dropped, recurring site boilerplate is
+   removed and the texts are repaired (mojibake, Unicode, spun wording) before deduplication.
 
 Hard negatives: release series, real pages of one site, articles placed into the same real or
 synthetic template, and articles on similar subjects (TF-IDF cosine of their words); false
@@ -59,11 +59,11 @@ from lxml import etree
 from scipy import sparse
 
 import dedup.clusters
-import dedup.minhash
+import dedup.lsh
 from dedup import deduplicate
-from dedup.minhash import signatures
+from dedup.minhash import signature_matrix
 from dedup.shingles import hashing_view, shingles
-from pressroom.pipeline import drop_repeated, remove_site_boilerplate
+from pressroom.pipeline import drop_repeated, remove_site_boilerplate, repair_documents
 from pressroom.process import process_document, warm_up
 from pressroom.settings import DedupSettings, ReadSettings
 from schemas import Document, RawDocument, StageError
@@ -862,6 +862,7 @@ def build_labelled_set(
     cleaned = 0
     if boilerplate:
         docs, _emptied, cleaned = remove_site_boilerplate(docs)
+    docs, _unrepairable = repair_documents(docs, workers=os.cpu_count() or 1)
     return LabelledSet(seed, docs, labels, failures, cleaned, time.perf_counter() - clock)
 
 
@@ -1073,21 +1074,19 @@ def negative_breakdown(
 
 
 class SignatureCache:
-    """``dedup.minhash.signatures`` computed once per (shingle size, permutations, text).
-
-    Keys of the texts given are content hashes, which fix the shingles, so a cached signature
-    is exactly the one production would compute.
-    """
+    """``dedup.minhash.signature_matrix`` computed once per (shingle size, permutations, seed,
+    text): a cached row is exactly the one production would compute."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[int, int, int, str], object] = {}
+        self._cache: dict[tuple[int, int, int, str], np.ndarray] = {}
 
-    def __call__(self, texts: Mapping[str, str], settings: DedupSettings) -> dict:
+    def __call__(self, texts: Sequence[str], settings: DedupSettings) -> np.ndarray:
         prefix = (settings.shingle_size, settings.num_perm, settings.seed)
-        missing = {k: t for k, t in texts.items() if (*prefix, k) not in self._cache}
-        for key, minhash in signatures(missing, settings).items():
-            self._cache[(*prefix, key)] = minhash
-        return {key: self._cache[(*prefix, key)] for key in texts}
+        missing = [text for text in dict.fromkeys(texts) if (*prefix, text) not in self._cache]
+        for text, row in zip(missing, signature_matrix(missing, settings), strict=True):
+            self._cache[(*prefix, text)] = row
+        rows = [self._cache[(*prefix, text)] for text in texts]
+        return np.stack(rows) if rows else signature_matrix([], settings)
 
 
 def run_dedup(
@@ -1099,10 +1098,8 @@ def run_dedup(
     """``deduplicate`` (optionally with cached signatures or another pair finder);
     returns doc_id -> cluster_id."""
     with (
-        mock.patch.object(dedup.clusters, "signatures", cache or signatures),
-        mock.patch.object(
-            dedup.clusters, "similar_pairs", pair_finder or dedup.minhash.similar_pairs
-        ),
+        mock.patch.object(dedup.clusters, "signature_matrix", cache or signature_matrix),
+        mock.patch.object(dedup.clusters, "similar_pairs", pair_finder or dedup.lsh.similar_pairs),
     ):
         deduplicate(list(docs), settings)
     return {doc.doc_id: doc.cluster_id for doc in docs}
@@ -1131,16 +1128,17 @@ def order_independent(
     return True
 
 
-def brute_force_pairs(minhashes: Mapping, settings: DedupSettings) -> list[tuple[str, str, float]]:
+def brute_force_pairs(
+    signatures: np.ndarray, _band_keys: np.ndarray, settings: DedupSettings
+) -> tuple[np.ndarray, np.ndarray]:
     """Every pair whose estimated Jaccard reaches the threshold, without LSH banding."""
-    keys = sorted(minhashes)
-    values = np.stack([minhashes[k].hashvalues for k in keys])
-    pairs = []
-    for i in range(len(keys) - 1):
-        similarity = (values[i + 1 :] == values[i]).mean(axis=1)
+    pairs, similarities = [], []
+    for i in range(len(signatures) - 1):
+        similarity = (signatures[i + 1 :] == signatures[i]).mean(axis=1)
         for j in np.flatnonzero(similarity >= settings.threshold):
-            pairs.append((keys[i], keys[i + 1 + j], float(similarity[j])))
-    return pairs
+            pairs.append((i, i + 1 + j))
+            similarities.append(similarity[j])
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2), np.array(similarities)
 
 
 def sweep(
@@ -1252,12 +1250,14 @@ def compare_lsh(
     options: list[tuple[str, Callable | None, tuple[float, float]]] = [
         (f"weights {w}", None, w) for w in ((0.5, 0.5), (0.2, 0.8), (0.1, 0.9))
     ]
-    options.append(("all pairs, no LSH", brute_force_pairs, dedup.minhash.LSH_WEIGHTS))
+    options.append(("all pairs, no LSH", brute_force_pairs, dedup.lsh.LSH_WEIGHTS))
     results = {}
     for name, finder, weights in options:
         clock = time.perf_counter()
-        with mock.patch.object(dedup.minhash, "LSH_WEIGHTS", weights):
+        with mock.patch.object(dedup.lsh, "LSH_WEIGHTS", weights):
+            dedup.lsh.lsh_shape.cache_clear()  # the banding follows the weights
             clusters = run_dedup(labelled.docs, settings, cache, finder)
+        dedup.lsh.lsh_shape.cache_clear()
         results[name] = (pair_scores(clusters, labelled.groups), time.perf_counter() - clock)
     return results
 
@@ -1489,7 +1489,7 @@ def report_sweep(seeds: Sequence[SeedResult], thresholds: Sequence[float]) -> di
         )
         for name in seeds[0].lsh
     }
-    print(f"\n== LSH banding at the defaults (LSH_WEIGHTS = {dedup.minhash.LSH_WEIGHTS}) ==")
+    print(f"\n== LSH banding at the defaults (LSH_WEIGHTS = {dedup.lsh.LSH_WEIGHTS}) ==")
     print_lsh(lsh)
     return {
         "sweep": [

@@ -1,4 +1,4 @@
-"""Clusters of duplicates (union-find) and the canonical-choice policy.
+"""Clusters of duplicates (connected components of verified pairs) and the canonical policy.
 
 Canonical policy, applied in this order so that the result never depends on input order:
 1. a clean document over a spun one;
@@ -23,8 +23,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+
 from dedup.history import Earlier, History, HistoryMatch
-from dedup.minhash import band_keys, signatures, similar_pairs, to_bytes
+from dedup.lsh import band_key_matrix, components, similar_pairs
+from dedup.minhash import jaccard, signature_matrix, to_bytes
 from pressroom.settings import DedupSettings
 from schemas import ClusterChange, Document
 from schemas.records import stable_id
@@ -59,26 +62,6 @@ class DedupStats:
     """How many clusters have each size (size 1: unique documents)."""
 
 
-class UnionFind:
-    """Disjoint sets over hashable items, with path halving."""
-
-    def __init__(self) -> None:
-        self._parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        parent = self._parent.setdefault(item, item)
-        while parent != item:
-            grandparent = self._parent.setdefault(parent, parent)
-            self._parent[item] = grandparent
-            item, parent = parent, grandparent
-        return item
-
-    def union(self, a: str, b: str) -> None:
-        root_a, root_b = self.find(a), self.find(b)
-        if root_a != root_b:
-            self._parent[max(root_a, root_b)] = min(root_a, root_b)
-
-
 def canonical_order(doc: Document | Earlier) -> tuple:
     """Sort key of the canonical-choice policy: the smallest key is the canonical."""
     length = len(doc.text) if isinstance(doc, Document) else doc.text_length or 0
@@ -101,24 +84,23 @@ def deduplicate(
     by_hash: dict[str, list[Document]] = defaultdict(list)
     for doc in docs:
         by_hash[doc.content_hash].append(doc)
-    representatives = {h: min(group, key=lambda d: d.doc_id).text for h, group in by_hash.items()}
-    minhashes = signatures(representatives, settings)
-    bands = {content: band_keys(minhash, settings) for content, minhash in minhashes.items()}
-    for content, group in by_hash.items():
-        for doc in group:
-            doc.minhash, doc.lsh_bands = to_bytes(minhashes[content]), bands[content]
-    clusters = UnionFind()
-    for content in by_hash:
-        clusters.find(content)
-    for a, b, _similarity in similar_pairs(minhashes, settings):
-        clusters.union(a, b)
+    contents = list(by_hash)
+    texts = [min(by_hash[content], key=lambda d: d.doc_id).text for content in contents]
+    signatures = signature_matrix(texts, settings)
+    bands = band_key_matrix(signatures, settings)
+    minhashes = dict(zip(contents, signatures, strict=True))
+    for content, signature, keys in zip(contents, signatures, bands, strict=True):
+        for doc in by_hash[content]:
+            doc.minhash, doc.lsh_bands = to_bytes(signature), keys.tolist()
+    pairs, _ = similar_pairs(signatures, bands, settings)
+    labels = components(len(contents), pairs)
 
-    members: dict[str, list[Document]] = defaultdict(list)
-    for content, group in by_hash.items():
-        members[clusters.find(content)].extend(group)
+    members: dict[int, list[Document]] = defaultdict(list)
+    for content, label in zip(contents, labels.tolist(), strict=True):
+        members[label].extend(by_hash[content])
     earlier: dict[str, HistoryMatch] = {}
     if history is not None and len(history):
-        earlier = history.matches({c: (minhashes[c], bands[c]) for c in by_hash})
+        earlier = history.matches(contents, signatures, bands)
 
     stats = DedupStats(documents=len(docs), clusters=len(members))
     for group in members.values():
@@ -138,7 +120,7 @@ def _join_earlier(
     group: list[Document],
     cluster_id: str,
     history: History,
-    minhashes: dict,
+    minhashes: dict[str, np.ndarray],
     stats: DedupStats,
 ) -> None:
     """Put a new group in an earlier cluster, under its canonical or (policy) a clean newcomer."""
@@ -161,11 +143,13 @@ def _assign(
     group: list[Document],
     cluster_id: str,
     canonical: Document | Earlier,
-    minhashes: dict,
+    minhashes: dict[str, np.ndarray],
     stats: DedupStats,
 ) -> None:
     """Point every document of ``group`` at ``canonical`` (a new or an earlier document)."""
-    canonical_minhash = minhashes.get(canonical.content_hash, getattr(canonical, "minhash", None))
+    canonical_minhash = minhashes.get(canonical.content_hash)
+    if canonical_minhash is None:
+        canonical_minhash = getattr(canonical, "minhash", None)
     for doc in group:
         doc.cluster_id = cluster_id
         doc.is_canonical = doc.doc_id == canonical.doc_id
@@ -176,7 +160,7 @@ def _assign(
             stats.exact_duplicates += 1
         else:
             mine = minhashes[doc.content_hash]
-            similarity = mine.jaccard(canonical_minhash) if canonical_minhash else None
+            similarity = jaccard(mine, canonical_minhash) if canonical_minhash is not None else None
             kind = "spun" if doc.is_spun and not canonical.is_spun else "near"
             doc.duplicate_of, doc.dup_kind, doc.similarity = canonical.doc_id, kind, similarity
             stats.near_duplicates += 1

@@ -10,18 +10,18 @@ verify them. A cluster's canonical is the row written as canonical, unless a lat
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from datasketch import MinHash
 
 from dataset.writer import parquet_files, read_as
-from dedup.minhash import from_bytes
+from dedup.minhash import from_bytes, jaccard
 from pressroom.settings import DedupSettings
 
 COLUMNS = pa.schema(
@@ -50,7 +50,8 @@ class Earlier:
     is_spun: bool
     published_at: datetime | None
     text_length: int | None
-    minhash: MinHash | None
+    minhash: np.ndarray | None
+    """Its MinHash signature (``dedup.minhash``)."""
 
 
 @dataclass(frozen=True)
@@ -103,21 +104,28 @@ class History:
         """The current canonical of an earlier cluster."""
         return self._earlier(self._row_of_doc[self._canonical[cluster_id]])
 
-    def matches(self, queries: Mapping[str, tuple[MinHash, list[int]]]) -> dict[str, HistoryMatch]:
-        """For each query (content hash → signature and band keys), the earlier cluster it
-        duplicates: same content first, else the most similar verified candidate."""
+    def matches(
+        self, contents: Sequence[str], signatures: np.ndarray, band_keys: np.ndarray
+    ) -> dict[str, HistoryMatch]:
+        """For each new text (its content hash, and its row of ``signatures`` and
+        ``band_keys``), the earlier cluster it duplicates: same content first, else the most
+        similar verified candidate."""
         found: dict[str, HistoryMatch] = {}
-        for content, row in self._row_of_hash.items():
-            if content in queries:
-                found[content] = HistoryMatch(self._cluster_of_row(row), 1.0)
-        pending = {key: value for key, value in queries.items() if key not in found}
+        for content in contents:
+            if content in self._row_of_hash:
+                found[content] = HistoryMatch(self._cluster_of_row(self._row_of_hash[content]), 1.0)
+        pending = {
+            content: (signature, keys)
+            for content, signature, keys in zip(contents, signatures, band_keys, strict=True)
+            if content not in found
+        }
         for key, rows in self._candidates(pending).items():
             best = None
             for row in sorted(rows):
                 earlier = self._earlier(row)
                 if earlier.minhash is None:
                     continue
-                similarity = pending[key][0].jaccard(earlier.minhash)
+                similarity = jaccard(pending[key][0], earlier.minhash)
                 if similarity >= self.settings.threshold and (
                     best is None or similarity > best.similarity
                 ):
@@ -126,13 +134,15 @@ class History:
                 found[key] = best
         return found
 
-    def _candidates(self, queries: Mapping[str, tuple[MinHash, list[int]]]) -> dict[str, set[int]]:
+    def _candidates(
+        self, queries: Mapping[str, tuple[np.ndarray, np.ndarray]]
+    ) -> dict[str, set[int]]:
         """Earlier rows sharing at least one band key with each query (one vectorised pass)."""
         if not queries or not len(self):
             return {}
         askers: dict[int, list[str]] = defaultdict(list)
         for key, (_, bands) in queries.items():
-            for band in bands:
+            for band in bands.tolist():
                 askers[band].append(key)
         bands = self.table.column("lsh_bands")
         flat = pc.list_flatten(bands)
@@ -159,7 +169,7 @@ class History:
             bool(record["is_spun"]),
             record["published_at"],
             record["text_length"],
-            from_bytes(data, self.settings) if data else None,
+            from_bytes(data) if data else None,
         )
 
 

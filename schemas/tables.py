@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
+"""1.3: same columns as 1.2; ``minhash``/``lsh_bands`` use the vectorised hash family."""
 
 _META = {b"pressroom.schema_version": SCHEMA_VERSION.encode()}
 
