@@ -276,10 +276,10 @@ def suspects(manifest: dict) -> tuple[int, int, list[str]]:
     dedup stage read and index the texts of the earlier clean English canonicals."""
     import pyarrow.parquet as pq
 
-    path = manifest["files_written"]["documents"]
-    if not path:
+    paths = manifest["files_written"]["documents"]
+    if not paths:
         return 0, 0, []
-    rows = pq.read_table(path, columns=["is_spun", "spin_flags", "text"]).to_pylist()
+    rows = pq.read_table(paths, columns=["is_spun", "spin_flags", "text"]).to_pylist()
     spun = sum(bool(row["is_spun"]) for row in rows)
     flagged = sum(bool(row["spin_flags"]) for row in rows)
     return spun, flagged, [row["text"] for row in rows if row["is_spun"]]

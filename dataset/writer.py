@@ -2,7 +2,8 @@
 
 Layout under ``OUT/``::
 
-    documents/ingest_month=YYYY-MM/part-<run_id>.parquet   one file per run, schema DOCUMENTS
+    documents/ingest_month=YYYY-MM/part-<run_id>.parquet   one file per run (or per chunk of a
+                                       large run: part-<run_id>-<chunk>.parquet), schema DOCUMENTS
     quarantine/ingest_month=YYYY-MM/part-<run_id>.parquet  failed inputs, schema QUARANTINE
     cluster_changes/part-<run_id>.parquet   canonicals replaced by a newcomer, CLUSTER_CHANGES
     runs/<run_id>.json                 the run's manifest: parameters, counts, timings
@@ -113,30 +114,39 @@ def read_rows(folder: Path, columns: list[str], where: Sequence[tuple] = ()) -> 
 
 
 def write_documents(
-    out: Path, docs: Sequence[Document], run_id: str, ingested_at: datetime
+    out: Path, docs: Sequence[Document], run_id: str, ingested_at: datetime, part: str = ""
 ) -> tuple[Path | None, int]:
-    """Write the run's new documents; return the file (None if nothing new) and the row count."""
+    """Write the run's new documents; return the file (None if nothing new) and the row count.
+    ``part`` names one of several files of a run (a run written chunk by chunk)."""
     stamp = {"run_id": run_id, "ingested_at": ingested_at}
     table, partition = out / "documents", _month(ingested_at)
-    return _append_new(table, partition, docs, "doc_id", stamp, DOCUMENTS, _text_length)
+    return _append_new(table, partition, docs, "doc_id", stamp, DOCUMENTS, part, _text_length)
 
 
 def write_quarantine(
-    out: Path, records: Sequence[QuarantineRecord], run_id: str, quarantined_at: datetime
+    out: Path,
+    records: Sequence[QuarantineRecord],
+    run_id: str,
+    quarantined_at: datetime,
+    part: str = "",
 ) -> tuple[Path | None, int]:
     """Write the run's new quarantine records; same contract as :func:`write_documents`."""
     stamp = {"run_id": run_id, "quarantined_at": quarantined_at}
     partition = _month(quarantined_at)
-    return _append_new(out / "quarantine", partition, records, "item_id", stamp, QUARANTINE)
+    return _append_new(out / "quarantine", partition, records, "item_id", stamp, QUARANTINE, part)
 
 
 def write_cluster_changes(
-    out: Path, changes: Sequence[ClusterChange], run_id: str, changed_at: datetime
+    out: Path,
+    changes: Sequence[ClusterChange],
+    run_id: str,
+    changed_at: datetime,
+    part: str = "",
 ) -> tuple[Path | None, int]:
     """Write the run's canonical changes; same contract as :func:`write_documents`."""
     stamp = {"run_id": run_id, "changed_at": changed_at}
     table = out / "cluster_changes"
-    return _append_new(table, "", changes, "change_id", stamp, CLUSTER_CHANGES)
+    return _append_new(table, "", changes, "change_id", stamp, CLUSTER_CHANGES, part)
 
 
 def _text_length(doc: Document) -> dict:
@@ -161,10 +171,11 @@ def _append_new(
     id_column: str,
     stamp: dict,
     schema: pa.Schema,
+    part: str = "",
     derived: Callable[[Any], dict] = lambda record: {},
 ) -> tuple[Path | None, int]:
     """Write the records whose id the table does not hold yet (in any partition), as
-    ``<table>/<partition>/part-<run_id>.parquet``; ``derived`` adds computed columns."""
+    ``<table>/<partition>/part-<run_id>[-<part>].parquet``; ``derived`` adds computed columns."""
     seen = existing_ids(table, id_column)
     rows = [
         {**asdict(record), **derived(record), **stamp, "schema_version": SCHEMA_VERSION}
@@ -173,7 +184,8 @@ def _append_new(
     ]
     if not rows:
         return None, 0
-    path = table / partition / f"part-{stamp['run_id']}.parquet"
+    name = f"{stamp['run_id']}-{part}" if part else stamp["run_id"]
+    path = table / partition / f"part-{name}.parquet"
     write_table_atomic(pa.Table.from_pylist(rows, schema=schema), path)
     return path, len(rows)
 

@@ -35,7 +35,7 @@ _DATE_SEARCH = {"extensive_search": False, "original_date": True}
 """htmldate without its extensive search, which guesses dates from free text such as a
 copyright year ("© 2024" became 2024-01-01) and costs a third of metadata extraction."""
 _PROBE_WORDS = 4
-_INVISIBLE_TEXT = "ancestor::script or ancestor::style or ancestor::noscript or ancestor::template"
+_INVISIBLE_TAGS = ("script", "style", "noscript", "template")
 
 
 def extract_html(
@@ -123,6 +123,7 @@ def _shown_in_body(lead: str, html: str) -> bool:
 
 def _visible_text(html: str) -> str:
     """The text of the page's body outside scripts and styles, whitespace collapsed."""
+    from lxml import etree
     from trafilatura.utils import load_html
 
     tree = load_html(html)
@@ -131,7 +132,10 @@ def _visible_text(html: str) -> str:
     root = tree.find("body")
     if root is None:
         root = tree
-    return " ".join("".join(root.xpath(f".//text()[not({_INVISIBLE_TEXT})]")).split())
+    # the invisible elements go (their tails stay), then libxml2 joins the rest: twice as fast
+    # as collecting the text nodes without an invisible ancestor one by one
+    etree.strip_elements(root, *_INVISIBLE_TAGS, with_tail=False)
+    return " ".join(etree.tostring(root, method="text", encoding=str, with_tail=False).split())
 
 
 def _drop_furniture(text: str) -> str:

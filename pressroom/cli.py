@@ -79,6 +79,12 @@ def ingest(
         int | None,
         typer.Option(min=1, help="Input files per extraction task (default: sized to the input)."),
     ] = IngestSettings.batch_size,
+    chunk_size: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Input files taken through every stage and written together (memory)."
+        ),
+    ] = IngestSettings.chunk_size,
     workers: Annotated[
         int, typer.Option(min=1, help="Extraction processes working at once.")
     ] = IngestSettings.workers,
@@ -106,6 +112,14 @@ def ingest(
     wait_for_lock: Annotated[
         float, typer.Option(min=0, help="Seconds to wait for another run writing --out.")
     ] = IngestSettings.lock_wait_s,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            help="Extract on the Dask cluster whose scheduler is at this address "
+            "(tcp://HOST:8786); see the README.",
+            show_default=False,
+        ),
+    ] = None,
     progress_bar: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show a progress display.")
     ] = True,
@@ -133,6 +147,7 @@ def ingest(
         fetch_retries=fetch_retries,
         respect_robots=respect_robots,
         batch_size=batch_size,
+        chunk_size=chunk_size,
         workers=workers,
         extract_timeout_s=extract_timeout,
         max_bytes=max_bytes,
@@ -141,8 +156,10 @@ def ingest(
         num_perm=num_perm,
         boilerplate_min_docs=boilerplate_min_docs,
         lock_wait_s=wait_for_lock,
+        dask_address=dask_address,
     )
     from dataset.lock import DatasetLocked
+    from pressroom.sandbox import SandboxStartError
 
     try:
         with _progress_display(enabled=progress_bar):
@@ -150,6 +167,9 @@ def ingest(
     except DatasetLocked as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(3) from error
+    except SandboxStartError as error:  # a broken installation, or daemonic Dask workers
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
     counts, fetch = manifest["counts"], manifest["fetch"]
     fetched = (
         f"{fetch['pages_archived']} pages fetched ({fetch['not_modified']} not modified), "

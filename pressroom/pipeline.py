@@ -5,21 +5,31 @@ Each step takes and returns plain records, so every one is testable without Pref
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from dedup.shingles import content_hash
 from extractors.recurring import learn_recurring_lines, remove_recurring_lines, site_key
 from pressroom import progress
 from pressroom.process import EMPTY_BODY, process_document, warm_up
-from pressroom.sandbox import ItemTimeout, Sandbox, WorkerDied
+from pressroom.sandbox import ItemTimeout, Sandbox, SandboxPool, WorkerDied
 from pressroom.settings import BoilerplateSettings, ExtractSettings, ReadSettings, SpinSettings
 from repair import repair_text
+from repair import warm_up as load_repair_data
 from schemas import Document, QuarantineRecord, RawDocument, StageError
 from sources import iter_input_files, read_file
+
+T = TypeVar("T")
+PARALLEL_REPAIR_MIN_DOCS = 200
+"""Fewer documents are repaired in the calling process: a repair worker needs about half a second
+to start (the lexicon and n-gram counts), as long as a hundred documents take."""
+_NOUNS = {"extract": "extraction", "repair": "repair"}
 
 
 @dataclass
@@ -39,7 +49,7 @@ def discover(paths: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(str(p) for p in iter_input_files(paths)))
 
 
-def batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
+def batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
 
@@ -65,27 +75,29 @@ def extract_batch(
         with extraction_sandbox(extract) as own:
             return extract_batch(files, read, extract, own, known)
     result = BatchResult()
+    for outcome in sandbox.map(_pages(files, read, known, result)):
+        if outcome.error is None:
+            result.documents.append(outcome.result)
+        else:
+            result.failures.append(quarantined(outcome.item, "extract", outcome.error))
+    return result
+
+
+def _pages(
+    files: Sequence[str], read: ReadSettings, known: Collection[str], result: BatchResult
+) -> Iterator[RawDocument]:
+    """The pages of ``files`` to extract; unreadable files and known pages are counted in
+    ``result``."""
     for file in files:
         for item in read_file(Path(file), read.max_bytes):
             result.read += 1
             if isinstance(item, QuarantineRecord):
                 result.failures.append(item)
-                continue
-            if item.doc_id in known:
+            elif item.doc_id in known:
                 result.known += 1
-                continue
-            try:
-                result.documents.append(sandbox.run(item))
-            except StageError as error:
-                result.failures.append(failure(item, error.stage, error.message))
-            except ItemTimeout as error:
-                result.failures.append(failure(item, "extract", f"extraction timed out: {error}"))
-            except WorkerDied as error:
-                result.failures.append(failure(item, "extract", str(error)))
-            except Exception as error:  # a bug or library failure on this page: quarantine it
-                result.failures.append(failure(item, "extract", f"{type(error).__name__}: {error}"))
+            else:
+                yield item
         progress.advance("extract", 1, None)
-    return result
 
 
 def failure(raw: RawDocument | Document, stage: str, error: str) -> QuarantineRecord:
@@ -98,6 +110,18 @@ def failure(raw: RawDocument | Document, stage: str, error: str) -> QuarantineRe
         stage=stage,
         error=error,
     )
+
+
+def quarantined(item: RawDocument | Document, stage: str, error: Exception) -> QuarantineRecord:
+    """The quarantine record of an item whose work at ``stage`` (in a sandbox) raised ``error``."""
+    if isinstance(error, StageError):
+        return failure(item, error.stage, error.message)
+    if isinstance(error, ItemTimeout):
+        return failure(item, stage, f"{_NOUNS[stage]} timed out: {error}")
+    if isinstance(error, WorkerDied):
+        return failure(item, stage, f"{_NOUNS[stage]} {error}")
+    # a bug or library failure on this item
+    return failure(item, stage, f"{type(error).__name__}: {error}")
 
 
 def drop_repeated(docs: Iterable[Document]) -> tuple[list[Document], int]:
@@ -157,19 +181,62 @@ def repair_document(doc: Document, settings: SpinSettings = SpinSettings()) -> D
     )
 
 
+def repair_sandbox(settings: SpinSettings = SpinSettings()) -> Sandbox:
+    """A sandbox that repairs documents within the per-document time limit."""
+    return Sandbox(
+        partial(repair_document, settings=settings), settings.timeout_s, load_repair_data
+    )
+
+
 def repair_documents(
-    docs: Iterable[Document], settings: SpinSettings = SpinSettings()
+    docs: Iterable[Document],
+    settings: SpinSettings = SpinSettings(),
+    workers: int = 1,
+    min_parallel: int = PARALLEL_REPAIR_MIN_DOCS,
 ) -> tuple[list[Document], list[QuarantineRecord]]:
-    """:func:`repair_document` for each document; failures become quarantine records."""
+    """:func:`repair_document` for each document, in order; failures become quarantine records.
+
+    With several ``workers`` and at least ``min_parallel`` documents, batches of documents are
+    repaired in that many sandbox processes at once (about eight batches per worker, for a
+    balanced finish), each document within ``settings.timeout_s``; else here, without a limit.
+    """
+    docs = list(docs)
+    if workers < 2 or len(docs) < min_parallel:
+        return _repair_here(docs, settings)
+    size = math.ceil(len(docs) / (workers * 8))
+    sandboxes = [repair_sandbox(settings) for _ in range(workers)]
+    with SandboxPool(sandboxes) as pool, ThreadPoolExecutor(workers) as threads:
+        repair = partial(_repair_batch, pool=pool, total=len(docs))
+        parts = list(threads.map(repair, batches(docs, size)))
+    return [d for done, _ in parts for d in done], [f for _, failed in parts for f in failed]
+
+
+def _repair_here(
+    docs: list[Document], settings: SpinSettings
+) -> tuple[list[Document], list[QuarantineRecord]]:
     repaired: list[Document] = []
     failures: list[QuarantineRecord] = []
     for doc in docs:
         try:
             repaired.append(repair_document(doc, settings))
-        except StageError as error:
-            failures.append(failure(doc, error.stage, error.message))
         except Exception as error:  # a bug or library failure on this text: quarantine it
-            failures.append(failure(doc, "repair", f"{type(error).__name__}: {error}"))
+            failures.append(quarantined(doc, "repair", error))
+    progress.advance("repair", len(docs), len(docs))
+    return repaired, failures
+
+
+def _repair_batch(
+    docs: list[Document], pool: SandboxPool, total: int
+) -> tuple[list[Document], list[QuarantineRecord]]:
+    repaired: list[Document] = []
+    failures: list[QuarantineRecord] = []
+    with pool.borrow() as sandbox:
+        for outcome in sandbox.map(docs):
+            if outcome.error is None:
+                repaired.append(outcome.result)
+            else:
+                failures.append(quarantined(outcome.item, "repair", outcome.error))
+    progress.advance("repair", len(docs), total)
     return repaired, failures
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from schemas import Document
@@ -81,33 +82,42 @@ def bar_chart(counts: dict[str, int]) -> list[str]:
     return rows
 
 
-def documents_by_source(docs: Iterable[Document]) -> list[dict]:
-    """Per site (host of the URL, or folder of a local file): documents written, duplicates,
-    spun documents and mean spin score; the Prefect table artifact of a run."""
-    tally: dict[str, Counter] = {}
-    for doc in docs:
-        source = doc.site or urlsplit(doc.url or doc.source_uri).netloc or _folder(doc.raw_path)
-        counts = tally.setdefault(source, Counter())
-        counts["documents"] += 1
-        counts["duplicates"] += not doc.is_canonical
-        counts["spun"] += doc.is_spun
-        counts["spin_score"] += doc.spin_score
-    return [
-        {
-            "source": source,
-            "documents": c["documents"],
-            "duplicates": c["duplicates"],
-            "spun": c["spun"],
-            "mean spin score": round(c["spin_score"] / c["documents"], 3),
-        }
-        for source, c in sorted(tally.items(), key=lambda item: -item[1]["documents"])
-    ]
+@dataclass
+class DocumentTally:
+    """What the summary says about a run's documents, added up as they are written (a large
+    run's documents are not all kept): per site (host of the URL, or folder of a local file)
+    documents, duplicates, spun documents and summed spin score; and spin scores in tenths."""
 
+    sources: dict[str, Counter[str]] = field(default_factory=dict)
+    spin_tenths: Counter[int] = field(default_factory=Counter)
 
-def spin_histogram(docs: Iterable[Document]) -> list[str]:
-    """How the run's documents spread over spin scores (tenths), as a bar chart."""
-    buckets = Counter(min(int(doc.spin_score * 10), 9) for doc in docs)
-    return bar_chart({f"{b / 10:.1f}–{(b + 1) / 10:.1f}": buckets[b] for b in range(10)})
+    def add(self, docs: Iterable[Document]) -> None:
+        for doc in docs:
+            source = doc.site or urlsplit(doc.url or doc.source_uri).netloc or _folder(doc.raw_path)
+            counts = self.sources.setdefault(source, Counter())
+            counts["documents"] += 1
+            counts["duplicates"] += not doc.is_canonical
+            counts["spun"] += doc.is_spun
+            counts["spin_score"] += doc.spin_score
+            self.spin_tenths[min(int(doc.spin_score * 10), 9)] += 1
+
+    def by_source(self) -> list[dict]:
+        """One row per site, the largest first: the Prefect table artifact of a run."""
+        return [
+            {
+                "source": source,
+                "documents": c["documents"],
+                "duplicates": c["duplicates"],
+                "spun": c["spun"],
+                "mean spin score": round(c["spin_score"] / c["documents"], 3),
+            }
+            for source, c in sorted(self.sources.items(), key=lambda item: -item[1]["documents"])
+        ]
+
+    def spin_histogram(self) -> list[str]:
+        """How the documents spread over spin scores (tenths), as a bar chart."""
+        tenths = self.spin_tenths
+        return bar_chart({f"{b / 10:.1f}–{(b + 1) / 10:.1f}": tenths[b] for b in range(10)})
 
 
 def _folder(path: str) -> str:

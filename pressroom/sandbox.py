@@ -3,15 +3,21 @@
 Extraction libraries can hang or crash on pathological HTML (timeouts exist only in
 trafilatura's CLI). A child that overruns its limit or dies is killed and replaced; the item
 fails with a clear reason and the next item goes on.
+
+Children are forked from a server process (multiprocessing's ``forkserver``) that has imported
+the modules of the function once, so a new child starts in milliseconds instead of importing
+everything again.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import queue
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 
@@ -27,7 +33,17 @@ class WorkerDied(Exception):
     """The child process died while working on the item (for example a crash in C code)."""
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one item: the function's result, or the error it ended with."""
+
+    item: Any
+    result: Any = None
+    error: Exception | None = None
+
+
 _START_TIMEOUT_S = 120.0
+_END = object()
 
 
 def _serve(
@@ -51,6 +67,11 @@ def _serve(
             connection.send((False, error))
 
 
+def _modules(*functions: Callable | None) -> list[str]:
+    """The modules defining ``functions`` (unwrapping ``functools.partial``)."""
+    return sorted({getattr(f, "func", f).__module__ for f in functions if f is not None})
+
+
 class Sandbox:
     """A child process applying ``function``; use as a context manager.
 
@@ -67,7 +88,7 @@ class Sandbox:
         self._function = function
         self._warm_up = warm_up
         self._timeout_s = timeout_s
-        self._context = mp.get_context("spawn")
+        self._context = mp.get_context("forkserver")
         self._process: mp.process.BaseProcess | None = None
         self._connection: Connection | None = None
 
@@ -79,24 +100,30 @@ class Sandbox:
 
     def run(self, item: Any) -> Any:
         """``function(item)`` computed in the child; its exceptions are re-raised here."""
-        if self._process is None:
-            self._start()
-        assert self._connection is not None
+        (outcome,) = self.map([item])
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.result
+
+    def map(self, items: Iterable[Any]) -> Iterator[Outcome]:
+        """The outcome of ``function`` on each item, in order.
+
+        The next item is taken from ``items`` (read from disk, say) while the child works on the
+        current one, and sent as soon as the child is free, so that the child never waits for it.
+        """
+        pending = iter(items)
+        current = next(pending, _END)
+        undelivered = None if current is _END else self._send(current)
         try:
-            self._connection.send(item)
-            if not self._connection.poll(self._timeout_s):
+            while current is not _END:
+                following = next(pending, _END)
+                outcome = undelivered or self._receive(current)
+                undelivered = None if following is _END else self._send(following)
+                current = following
+                yield outcome
+        finally:
+            if current is not _END and undelivered is None:  # nobody will read its answer
                 self._kill()
-                raise ItemTimeout(f"took longer than the limit of {self._timeout_s:g} s")
-            ok, value = self._connection.recv()
-        except (EOFError, BrokenPipeError, ConnectionResetError) as error:
-            if self._process is not None:
-                self._process.join(timeout=5)  # let it finish dying, so its exit code is known
-            code = self._process.exitcode if self._process else None
-            self._kill()
-            raise WorkerDied(f"extraction process died (exit code {code})") from error
-        if not ok:
-            raise value
-        return value
 
     def close(self) -> None:
         if self._connection is not None:
@@ -108,7 +135,51 @@ class Sandbox:
                 self._process.join()
         self._process = self._connection = None
 
+    def _send(self, item: Any) -> Outcome | None:
+        """Hand ``item`` to the child (started first if needed); an outcome only if that failed."""
+        if self._process is None:
+            self._start()
+        assert self._connection is not None
+        try:
+            message = ForkingPickler.dumps(item)
+        except Exception as error:  # an item that cannot be pickled fails alone
+            return Outcome(item, error=error)
+        try:
+            self._connection.send_bytes(message)
+        except OSError as error:
+            return Outcome(item, error=self._died(error))
+        return None
+
+    def _receive(self, item: Any) -> Outcome:
+        """The child's answer for ``item``, or why there is none."""
+        assert self._connection is not None
+        try:
+            if not self._connection.poll(self._timeout_s):
+                self._kill()
+                limit = f"took longer than the limit of {self._timeout_s:g} s"
+                return Outcome(item, error=ItemTimeout(limit))
+            message = self._connection.recv_bytes()
+        except (EOFError, OSError) as error:
+            return Outcome(item, error=self._died(error))
+        try:
+            ok, value = ForkingPickler.loads(message)
+        except Exception as error:  # a result that cannot be unpickled here fails alone
+            return Outcome(item, error=error)
+        return Outcome(item, result=value) if ok else Outcome(item, error=value)
+
+    def _died(self, error: Exception) -> WorkerDied:
+        """Why the child could not take or answer an item; it is gone and replaced next time."""
+        if self._process is not None:
+            self._process.join(timeout=5)  # let it finish dying, so its exit code is known
+        code = self._process.exitcode if self._process else None
+        self._kill()
+        died = WorkerDied(f"process died (exit code {code})")
+        died.__cause__ = error
+        return died
+
     def _start(self) -> None:
+        # only the first start of the fork server reads its preload list
+        self._context.set_forkserver_preload(_modules(self._function, self._warm_up))
         parent, child = self._context.Pipe()
         process = self._context.Process(
             target=_serve, args=(self._function, self._warm_up, child), daemon=True

@@ -116,6 +116,9 @@ class SpinSettings:
     """Words more common than this (web count) are never replaced by a thesaurus candidate."""
     candidate_frequency: float = 5.0
     """A thesaurus candidate must be at least this many times more common than the word."""
+    timeout_s: float = 60.0
+    """Wall-clock limit for repairing one document in a worker process (Unicode and spin; the
+    first spun document a worker sees also loads the thesaurus, a few seconds)."""
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,12 @@ class IngestSettings:
     batch_size: int | None = None
     """Input files per extraction task; None sizes batches so that each worker gets about eight
     (balanced finish) within 10..500 files (Prefect's per-task overhead stays negligible)."""
+    chunk_size: int = 20_000
+    """Input files taken through every stage and written together. A larger input is ingested
+    chunk after chunk, each deduplicated against the dataset including the chunks before it, so
+    memory stays bounded by the chunk (site boilerplate is learned per chunk)."""
     workers: int = os.cpu_count() or 1
-    """Extraction sandbox processes working at once (one batch each)."""
+    """Sandbox processes working at once: extraction (one batch each), then repair."""
     lock_wait_s: float = 300.0
     """How long a run waits for another run writing the same dataset before it gives up."""
 

@@ -12,6 +12,7 @@ from pressroom.settings import SpinSettings
 from repair.candidates import restore_candidates
 from repair.edits import apply_edits, relocate
 from repair.lexicon import Lexicon, default_lexicon
+from repair.ngrams import web_counts
 from repair.spin import assess_spin
 from repair.unicode import normalize_text, normalize_with_repairs
 from schemas import Repair, SpanFlag
@@ -55,10 +56,18 @@ def repair_text(
     return RepairedText(restored, repairs, spin.spin_score, spin.is_spun, flags)
 
 
+def warm_up() -> None:
+    """Load the lexicon (its matcher compiled) and the web n-gram counts ahead of the first text;
+    the thesaurus, needed for spun texts only, is loaded when one comes."""
+    list(default_lexicon().find(""))
+    web_counts()
+
+
 __all__ = [
     "Lexicon",
     "RepairedText",
     "default_lexicon",
     "normalize_text",
     "repair_text",
+    "warm_up",
 ]

@@ -45,12 +45,12 @@ def normalize_with_repairs(text: str) -> tuple[str, list[Repair]]:
 
 def word_changes(before: str, after: str, method: str, confidence: float) -> list[Repair]:
     """The runs of words that differ between two versions of a text, located in ``after``."""
+    if before == after or WORD.findall(before) == WORD.findall(after):  # the common cases, cheaply
+        return []
     old = [(m.start(), m.end()) for m in WORD.finditer(before)]
     new = [(m.start(), m.end()) for m in WORD.finditer(after)]
     old_words = [before[s:e] for s, e in old]
     new_words = [after[s:e] for s, e in new]
-    if old_words == new_words:
-        return []
     repairs = []
     matcher = SequenceMatcher(None, old_words, new_words, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():

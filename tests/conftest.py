@@ -89,6 +89,20 @@ def bad_inputs(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def corpus(samples, tmp_path):
+    """The seeds, a copy of one seed elsewhere, a near-duplicate page, and a bad file."""
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "copy-of-002.txt").write_bytes(next(samples.glob("002_*")).read_bytes())
+    (extra / "release.html").write_text(article_html("Cyber statement", PARAGRAPHS))
+    (extra / "release-updated.html").write_text(
+        article_html("Cyber statement", [*PARAGRAPHS, "Notes to editors: contact the press desk."])
+    )
+    (extra / "broken.html").write_bytes(b"")
+    return [str(samples), str(extra)]
+
+
 @pytest.fixture(scope="module")
 def prefect_api():
     """A temporary local Prefect API server for the tests of one module."""

@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from dataset.maintenance import canonical_documents
 from flows.ingest import ingest
-from tests.pages import PARAGRAPHS, article_html
 from tests.runs import rows
 
 pytestmark = pytest.mark.prefect
@@ -27,20 +27,6 @@ BOILERPLATE = [
     "상세보기",
     "Date : 2019",
 ]
-
-
-@pytest.fixture
-def corpus(samples, tmp_path):
-    """The seeds, a copy of one seed elsewhere, a near-duplicate page, and a bad file."""
-    extra = tmp_path / "extra"
-    extra.mkdir()
-    (extra / "copy-of-002.txt").write_bytes(next(samples.glob("002_*")).read_bytes())
-    (extra / "release.html").write_text(article_html("Cyber statement", PARAGRAPHS))
-    (extra / "release-updated.html").write_text(
-        article_html("Cyber statement", [*PARAGRAPHS, "Notes to editors: contact the press desk."])
-    )
-    (extra / "broken.html").write_bytes(b"")
-    return [str(samples), str(extra)]
 
 
 def test_ingest_writes_a_clean_deduplicated_dataset_and_reruns_add_nothing(
@@ -147,3 +133,34 @@ def test_spun_seed_is_restored_and_joins_a_clean_original_from_an_earlier_run(
     for name, doc in seeds.items():
         assert not doc["is_spun"] and doc["repairs"] == [], name
         assert doc["is_canonical"] and doc["extracted_text"], name
+
+
+def test_a_large_input_is_ingested_chunk_by_chunk_with_the_same_result(
+    prefect_api, corpus, tmp_path
+):
+    whole, chunked = tmp_path / "whole", tmp_path / "chunked"
+    ingest(paths=corpus, out=str(whole))
+    manifest = ingest(paths=corpus, out=str(chunked), chunk_size=4)  # 9 files: 3 chunks
+
+    assert manifest["chunks"] == 3 and len(manifest["files_written"]["documents"]) == 3
+    assert manifest["counts"]["written"] == 8 and manifest["counts"]["quarantined"] == 1
+    # the copy of a seed and the updated release met their originals in a later chunk: each
+    # joined the earlier cluster, or replaced its canonical (the policy ranked it first)
+    counts = manifest["counts"]
+    assert counts["earlier_duplicates"] + counts["canonical_changes"] == 2
+    assert len(list((chunked / "documents").rglob("part-*-000?.parquet"))) == 3
+
+    def clusters(out: Path) -> set[frozenset[str]]:
+        """The documents of each cluster (a cluster keeps the id of its first canonical, which
+        differs when a newcomer of a later chunk replaced it)."""
+        groups = rows(out, "select list(doc_id) from DOCS group by cluster_id")
+        return {frozenset(doc_ids) for (doc_ids,) in groups}
+
+    def canonicals(out: Path) -> list[str]:
+        return sorted(canonical_documents(out).column("doc_id").to_pylist())
+
+    assert clusters(chunked) == clusters(whole)
+    assert canonicals(chunked) == canonicals(whole)
+    assert rows(chunked, "select stage, error from QUARANTINE") == [
+        ("read", "empty file (0 bytes)")
+    ]

@@ -1,8 +1,17 @@
 """The pipeline's plain functions on real files, without Prefect."""
 
-from pressroom.pipeline import discover, extract_batch
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pressroom.pipeline import discover, extract_batch, quarantined, repair_documents
+from pressroom.sandbox import ItemTimeout, Sandbox, SandboxStartError
 from pressroom.settings import ExtractSettings, ReadSettings
-from tests.pages import PARAGRAPHS, article_html
+from tests.pages import PARAGRAPHS, article_html, document
+from tests.workers import broken_warm_up, echo_or_fail
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 
 EXPECTED_FAILURES = {
     "empty.html": ("read", "empty file (0 bytes)"),
@@ -75,3 +84,32 @@ def test_warc_records_become_documents_traced_to_the_archive(warc_file):
     ]
     assert all(d.raw_path == str(warc_file) and d.raw_offset is not None for d in result.documents)
     assert result.failures == []
+
+
+def test_a_sandbox_that_cannot_start_stops_the_batch_rather_than_quarantining_its_pages(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(article_html("A page", PARAGRAPHS))
+    with (
+        Sandbox(echo_or_fail, timeout_s=1.0, warm_up=broken_warm_up) as broken,
+        pytest.raises(SandboxStartError, match="warm-up failed"),
+    ):
+        extract_batch([str(page)], sandbox=broken)
+
+
+def test_repair_in_worker_processes_gives_the_same_documents_and_quarantines_failures():
+    docs = [document(path.stem, path.read_text()) for path in sorted(SAMPLES.glob("*.txt"))]
+    docs.insert(2, document("invisible", "\u200b\u200b"))
+    docs.insert(4, replace(document("broken", "text"), text=None))  # a bug's effect, say
+    repaired, failures = repair_documents(docs, workers=2, min_parallel=1)
+    assert (repaired, failures) == repair_documents(docs)  # the same as in this process
+    assert [d.doc_id for d in repaired] == [p.stem for p in sorted(SAMPLES.glob("*.txt"))]
+    assert [d.is_spun for d in repaired] == [False, True, False, False, False]
+    assert [f.item_id for f in failures] == ["invisible", "broken"]
+    assert {f.stage for f in failures} == {"repair"}
+    assert failures[0].error == "no article text found: only invisible or control characters"
+    assert failures[1].error.startswith("TypeError: ")
+
+
+def test_a_repair_that_overruns_its_limit_is_quarantined_with_the_reason():
+    record = quarantined(document("slow", "text"), "repair", ItemTimeout("took longer than 1 s"))
+    assert (record.stage, record.error) == ("repair", "repair timed out: took longer than 1 s")

@@ -27,3 +27,35 @@ def test_a_child_that_cannot_start_stops_the_run_with_the_reason():
         pytest.raises(SandboxStartError, match="warm-up failed: ImportError: No module named"),
     ):
         sandbox.run("a")
+
+
+def test_map_gives_each_items_outcome_in_order_and_fetches_the_next_item_meanwhile():
+    taken: list[str] = []
+
+    def items():
+        for item in ["a", "raise", "sleep", "b", "crash", "c"]:
+            taken.append(item)
+            yield item
+
+    seen = []
+    with Sandbox(echo_or_fail, timeout_s=1.0) as sandbox:
+        for outcome in sandbox.map(items()):
+            seen.append((outcome.item, outcome.result, type(outcome.error).__name__))
+            if outcome.item == "a":
+                assert taken == ["a", "raise"]  # taken while the child worked on "a"
+    assert seen == [
+        ("a", "A", "NoneType"),
+        ("raise", None, "ValueError"),
+        ("sleep", None, "ItemTimeout"),
+        ("b", "B", "NoneType"),
+        ("crash", None, "WorkerDied"),
+        ("c", "C", "NoneType"),
+    ]
+
+
+def test_a_map_left_unfinished_does_not_leave_its_last_item_to_the_next_run():
+    with Sandbox(echo_or_fail, timeout_s=5.0) as sandbox:
+        outcomes = sandbox.map(["a", "b"])
+        assert next(outcomes).result == "A"
+        outcomes.close()  # "b" was already handed to the child
+        assert sandbox.run("c") == "C"
