@@ -436,7 +436,7 @@ def _ingest(
     logger.info(
         "run %s: %d documents (%d written), %d quarantined, %d exact + %d near duplicates",
         run_id,
-        counts["extracted"] - counts["repeated"],
+        counts["written"] + counts["already_present"] - counts["known"],
         counts["written"],
         counts["quarantined"],
         counts["exact_duplicates"],
