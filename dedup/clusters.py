@@ -81,6 +81,8 @@ def deduplicate(
 ) -> DedupStats:
     """Set each document's cluster fields (``cluster_id``, ``is_canonical``, ``duplicate_of``,
     ``dup_kind``, ``similarity``) and its ``minhash`` and ``lsh_bands``."""
+    if not docs:  # a run of pages already in the dataset
+        return DedupStats()
     by_hash: dict[str, list[Document]] = defaultdict(list)
     for doc in docs:
         by_hash[doc.content_hash].append(doc)

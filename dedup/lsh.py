@@ -15,9 +15,6 @@ from collections.abc import Iterable
 from functools import cache
 
 import numpy as np
-from datasketch import MinHashLSH
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from dedup.minhash import HASH_FAMILY, fmix
 from pressroom.settings import DedupSettings
@@ -35,6 +32,8 @@ _PAIRS_AT_ONCE = 1 << 16
 @cache
 def lsh_shape(settings: DedupSettings) -> tuple[int, int]:
     """(bands, rows per band) that datasketch chooses for the threshold and permutations."""
+    from datasketch import MinHashLSH  # imported here: it imports scipy (half a second)
+
     lsh = MinHashLSH(threshold=settings.threshold, num_perm=settings.num_perm, weights=LSH_WEIGHTS)
     return lsh.b, lsh.r
 
@@ -116,6 +115,11 @@ def similar_pairs(
 def components(count: int, pairs: np.ndarray) -> np.ndarray:
     """Cluster label of each of ``count`` items linked by ``pairs`` (connected components); a
     label is the smallest item index of its cluster."""
+    if not len(pairs):
+        return np.arange(count)
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     graph = coo_matrix(
         (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(count, count)
     )

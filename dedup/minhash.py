@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
-from datasketch import MinHash
 
 from dedup.shingles import hashing_view
 from pressroom.settings import DedupSettings
@@ -62,9 +61,13 @@ def shingle_hash(shingle: bytes) -> int:
 
 @cache
 def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """datasketch's permutation parameters ``(a, b)`` for the scheme, seed and size."""
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
-    return a.astype(np.uint32), b.astype(np.uint32)
+    """datasketch's permutation parameters ``(a, b)`` for the scheme, seed and size, drawn as
+    ``MinHash(num_perm, seed=seed, scheme="affine32")`` draws them (an odd ``a``), without
+    importing datasketch (half a second, for scipy)."""
+    draw = np.random.RandomState(seed)
+    a = draw.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = draw.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
 
 
 _FMIX = {

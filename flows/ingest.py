@@ -6,11 +6,13 @@ each batch archived as WARC under ``OUT/raw``), extract, remove site boilerplate
 and spun wording), deduplicate (spun copies join their clean original's cluster), write.
 Extraction runs as batched tasks (see ``IngestSettings.batch_size``), concurrently, each batch
 in its own time-limited sandbox process; a fetched batch is extracted as soon as it is archived,
-while later batches are still being fetched.
+while later batches are still being fetched. The input goes through the stages in chunks of
+``IngestSettings.chunk_size`` files or fetched pages, each written before the next is taken on.
 """
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import sys
 import time
@@ -21,11 +23,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from queue import SimpleQueue
 
-from prefect import flow, get_run_logger, runtime, task
+from prefect import allow_failure, flow, get_run_logger, runtime, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import PrefectFuture, as_completed
+from prefect.futures import PrefectFuture
 from prefect.settings import PREFECT_API_URL
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
@@ -38,7 +41,7 @@ from dataset import (
     write_quarantine,
 )
 from dataset.lock import dataset_lock
-from dataset.raw import raw_folder, write_warc
+from dataset.raw import raw_folder
 from dataset.state import load_validators, save_validators
 from dedup import (
     DedupStats,
@@ -51,7 +54,14 @@ from dedup import (
 )
 from pressroom import fetching, pipeline, progress
 from pressroom.process import EMPTY_BODY
-from pressroom.report import DocumentTally, summary_markdown
+from pressroom.report import (
+    DocumentTally,
+    NoDocumentProduced,
+    common_reasons,
+    failure_reason,
+    reason_counts,
+    summary_markdown,
+)
 from pressroom.sandbox import Sandbox, SandboxPool, SandboxStartError
 from pressroom.settings import (
     BoilerplateSettings,
@@ -62,7 +72,7 @@ from pressroom.settings import (
     ReadSettings,
 )
 from schemas import ClusterChange, Document, QuarantineRecord
-from sources.fetch import FetchResult, FetchStats, RobotsRules, Validators
+from sources.fetch import FetchResult, FetchStats, RobotsCache, Validators
 from sources.web import SourceSpec, expand_sources
 
 _TASK_OPTIONS = {"cache_policy": NO_CACHE, "persist_result": False}
@@ -147,7 +157,7 @@ def fetch_batch(
     urls: list[str],
     validators: dict[str, Validators],
     settings: IngestSettings,
-    robots: dict[str, RobotsRules],
+    robots: RobotsCache,
 ) -> tuple[list[FetchResult], FetchStats]:
     return fetching.fetch_batch(urls, validators, settings.fetch, robots)
 
@@ -158,10 +168,11 @@ def archive_batch(
 ) -> fetching.FetchedBatch:
     results, stats = fetched
     batch = fetching.archive_batch(results, stats, Path(archive))
+    progress.advance("fetch", len(results))
     get_run_logger().info(
         "%d URLs of %s: %d pages archived, %d listings, %d failed, %d not modified",
         len(results),
-        fetching.host_of(results[0].url),
+        fetching.origin(results[0].url),
         batch.pages,
         len(batch.listings),
         len(batch.failures),
@@ -172,7 +183,10 @@ def archive_batch(
 
 @task(name="remove-site-boilerplate", **_TASK_OPTIONS)
 def remove_site_boilerplate(docs: list[Document], settings: IngestSettings):
-    return pipeline.remove_site_boilerplate(docs, settings.boilerplate)
+    progress.expect("boilerplate", len(docs))
+    result = pipeline.remove_site_boilerplate(docs, settings.boilerplate)
+    progress.advance("boilerplate", len(docs))
+    return result
 
 
 @task(name="repair", **_TASK_OPTIONS)
@@ -183,18 +197,26 @@ def repair(docs: list[Document], settings: IngestSettings):
 
 @task(name="deduplicate", **_TASK_OPTIONS)
 def dedup(docs: list[Document], settings: IngestSettings, out: Path) -> DedupStats:
+    """Cluster the documents (with the dataset's); progress in four steps."""
+    progress.expect("deduplicate", 4)
     history = History.load(out, settings.dedup)
+    progress.advance("deduplicate")
     stats = deduplicate(docs, settings.dedup, history)
+    progress.advance("deduplicate")
     if any(doc.is_spun or doc.spin_flags for doc in docs):
         # the dataset's clean documents are searched for documents judged spun only, not for
         # those with a flagged phrase (common in clean text; they are matched within the run)
         earlier = earlier_references(out) if any(doc.is_spun for doc in docs) else []
         attach_spun_copies(docs, earlier, settings.spin)
+    progress.advance("deduplicate")
     if len(history):
         earlier_spun = earlier_spun_canonicals(out, history)
         stats.changes += adopt_earlier_spun(docs, earlier_spun, settings.spin)
-    stats.spun_copies = sum(1 for doc in docs if doc.dup_kind == "spun")
-    progress.advance("deduplicate", len(docs), len(docs))
+    progress.advance("deduplicate")
+    # counted once every step has placed the documents: a near copy may turn out spun
+    kinds = Counter(doc.dup_kind for doc in docs)
+    stats.exact_duplicates, stats.near_duplicates = kinds["exact"], kinds["near"]
+    stats.spun_copies = kinds["spun"]
     return stats
 
 
@@ -208,9 +230,12 @@ def write(
     part: str = "",
 ):
     now = datetime.now(UTC)
+    progress.expect("write", len(docs) + len(failures))
     write_cluster_changes(out, changes, run_id, now, part)  # before the documents they point to
     docs_path, written = write_documents(out, docs, run_id, now, part)
+    progress.advance("write", len(docs))
     quarantine_path, quarantined = write_quarantine(out, failures, run_id, now, part)
+    progress.advance("write", len(failures))
     return {
         "documents": str(docs_path) if docs_path else None,
         "documents_written": written,
@@ -225,14 +250,18 @@ def new_run_id() -> str:
 
 @dataclass
 class WebFetch:
-    """What the fetch stage of a run did."""
+    """What the fetch stage of a run did, added up batch by batch."""
 
     stats: FetchStats = field(default_factory=FetchStats)
     pages: int = 0
     listings: int = 0
-    failures: list[QuarantineRecord] = field(default_factory=list)
-    validators: dict[str, Validators] = field(default_factory=dict)
     seconds: float = 0.0
+    """From the start of the fetch stage to its last batch archived."""
+
+    def add(self, batch: fetching.FetchedBatch) -> None:
+        self.stats.merge(batch.stats)
+        self.pages += batch.pages
+        self.listings += len(batch.listings)
 
     def as_dict(self) -> dict:
         return {
@@ -244,55 +273,85 @@ class WebFetch:
 
 
 def fetch_web(
-    specs: list[SourceSpec],
-    settings: IngestSettings,
-    out: Path,
-    run_id: str,
-    extract: Callable[[str], PrefectFuture],
-) -> WebFetch:
-    """Expand the web sources, fetch their pages host batch by host batch, and hand each archived
-    batch to ``extract`` at once. Pages that turn out to be feeds or sitemaps are expanded in a
-    second round."""
+    specs: list[SourceSpec], settings: IngestSettings, out: Path, run_id: str, web: WebFetch
+) -> Iterator[fetching.FetchedBatch]:
+    """Expand the web sources, fetch their pages host batch by host batch, and yield each batch
+    as soon as it is archived. Pages that turn out to be feeds or sitemaps are expanded in a
+    second round. The last batch yielded holds the failures of feeds and sitemaps; ``web`` adds
+    up what was done."""
     clock = time.perf_counter()
-    web, raw = WebFetch(), raw_folder(out, run_id)
-    earlier = load_validators(out)
-    getter = fetching.ListingFetcher(settings.fetch)
+    raw, earlier, robots = raw_folder(out, run_id), load_validators(out), RobotsCache()
+    getter = fetching.ListingFetcher(settings.fetch, robots)
     urls, problems = expand_sources(specs, getter)
     seen: set[str] = set()
     for round_number in range(2):
+        web.listings += getter.archive(raw / f"listings-{round_number}.warc.gz")
         urls = [url for url in urls if url not in seen]
         seen.update(urls)
-        archived, last_of_host = [], {}
-        batches = fetching.host_batches(urls, settings.fetch.batch_size)
-        for number, urls_of_host in enumerate(batches):
-            host = fetching.host_of(urls_of_host[0])
-            after = [last_of_host[host]] if host in last_of_host else []
-            fetched = fetch_batch.submit(
-                urls_of_host, earlier, settings, getter.robots, wait_for=after
-            )
-            last_of_host[host] = fetched  # the host's next batch waits for the network only
-            archive = raw / f"pages-{round_number}-{number:05d}.warc.gz"
-            archived.append(archive_batch.submit(fetched, str(archive)))
         listings = []
-        for future in as_completed(archived):
-            batch = future.result()
-            web.stats.merge(batch.stats)
-            web.failures += batch.failures
-            web.validators.update(batch.validators)
-            web.pages += batch.pages
+        for batch in _fetch_round(urls, earlier, settings, robots, raw, round_number):
+            web.add(batch)
             listings += batch.listings
-            if batch.pages:
-                extract(batch.warc)
-        web.listings += len(listings)
-        urls, more = fetching.expand_listings(listings, getter)
+            yield batch
+        if round_number == 0:
+            urls, more = fetching.expand_listings(listings, getter)
+        else:
+            more = fetching.unfollowed(listings)
         problems += more
-    if getter.fetched:
-        write_warc(raw / "listings.warc.gz", [], getter.fetched)
-    web.listings += len(getter.fetched)
     web.stats.merge(getter.stats)
-    web.failures += getter.failures + fetching.listing_failures(problems, getter.failures)
     web.seconds = time.perf_counter() - clock
-    return web
+    failures = getter.failures + fetching.listing_failures(problems, getter.failures)
+    yield fetching.FetchedBatch(warc=None, failures=failures)
+
+
+def _fetch_round(
+    urls: list[str],
+    earlier: dict[str, Validators],
+    settings: IngestSettings,
+    robots: RobotsCache,
+    raw: Path,
+    round_number: int,
+) -> Iterator[fetching.FetchedBatch]:
+    """Fetch ``urls`` in batches of one host, each archived by a task of its own, and yield the
+    batches as they are archived. One host's batches are fetched one after another, at most
+    ``batches_ahead`` of them started at once; no batch is larger than a chunk. A task gets the
+    validators of its own URLs only; robots.txt rules travel in a thread-safe cache that Prefect
+    does not walk."""
+    progress.expect("fetch", len(urls))
+    size = min(settings.fetch.batch_size, settings.chunk_size)
+    queue = fetching.HostQueue(urls, size, settings.fetch.batches_ahead)
+    numbers = itertools.count()
+    finished: SimpleQueue[PrefectFuture] = SimpleQueue()
+    started: dict[PrefectFuture, tuple[list[str], PrefectFuture]] = {}
+    latest: dict[str, PrefectFuture] = {}  # each host's last fetch task, which its next awaits
+
+    def start(batch: list[str]) -> None:
+        host = fetching.origin(batch[0])
+        asked = {url: earlier[url] for url in batch if url in earlier}
+        after = [allow_failure(latest[host])] if host in latest else []
+        fetched = fetch_batch.submit(batch, asked, settings, robots, wait_for=after)
+        latest[host] = fetched
+        archive = raw / f"pages-{round_number}-{next(numbers):05d}.warc.gz"
+        archived = archive_batch.submit(fetched, str(archive))
+        started[archived] = (batch, fetched)
+        archived.add_done_callback(finished.put)
+
+    for batch in queue.first():
+        start(batch)
+    while started:
+        archived = finished.get()
+        batch, fetched = started.pop(archived)
+        if latest.get(fetching.origin(batch[0])) is fetched:
+            del latest[fetching.origin(batch[0])]  # archived: its pages may leave memory
+        for following in queue.after(batch):
+            start(following)
+        try:
+            done = archived.result()
+        except Exception as error:  # a task failed: its URLs are quarantined, not lost
+            cause = fetched.result(raise_on_failure=False)  # the fetch's error, if it failed
+            done = fetching.failed_batch(batch, cause if isinstance(cause, Exception) else error)
+            progress.advance("fetch", len(batch))
+        yield done
 
 
 @flow(name="ingest", task_runner=ThreadPoolTaskRunner())
@@ -347,10 +406,10 @@ def ingest(
         lock_wait_s=lock_wait_s,
     )
     run_id, out_dir = new_run_id(), Path(out)
+    specs = fetching.plan_sources(paths, sources_file, include or (), exclude or (), since)
+    _require_existing(fetching.local_paths(specs))  # before the lock: nothing is created
     with dataset_lock(out_dir, f"run {run_id}", lock_wait_s):
-        return _ingest(
-            paths, sources_file, include, exclude, since, settings, run_id, out_dir, dask_address
-        )
+        return _ingest(paths, specs, settings, run_id, out_dir, dask_address)
 
 
 @dataclass
@@ -360,6 +419,7 @@ class RunTotals:
     counts: Counter[str] = field(default_factory=Counter)
     timings: Counter[str] = field(default_factory=Counter)
     quarantined_by_stage: Counter[str] = field(default_factory=Counter)
+    quarantine_reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
     cluster_sizes: Counter[int] = field(default_factory=Counter)
     files_written: dict[str, list[str]] = field(
         default_factory=lambda: {"documents": [], "quarantine": []}
@@ -370,20 +430,17 @@ class RunTotals:
 
 def _ingest(
     paths: list[str],
-    sources_file: str | None,
-    include: list[str] | None,
-    exclude: list[str] | None,
-    since: date | None,
+    specs: list[SourceSpec],
     settings: IngestSettings,
     run_id: str,
     out_dir: Path,
     dask_address: str | None,
 ) -> dict:
     """The body of :func:`ingest`, run while the dataset's lock is held: the input in chunks of
-    ``settings.chunk_size`` files, each taken through every stage and written before the next."""
+    ``settings.chunk_size`` files or fetched pages, each taken through every stage and written
+    before the next."""
     logger, started = get_run_logger(), datetime.now(UTC)
     known = set(existing_ids(out_dir / "documents", "doc_id"))
-    specs = fetching.plan_sources(paths, sources_file, include or (), exclude or (), since)
     files = pipeline.discover(fetching.local_paths(specs))
     web_sources = fetching.web_specs(specs)
     logger.info(
@@ -391,16 +448,19 @@ def _ingest(
     )
     if not files and not web_sources:
         logger.warning("no input files found under %s", ", ".join(paths))
-    progress.advance("extract", 0, None if web_sources else len(files))
-    chunks = list(pipeline.batches(files, settings.chunk_size)) or [[]]
-    totals = RunTotals()
+    progress.expect("extract", len(files))
+    totals, chunks = RunTotals(), 0
     with extraction(settings, dask_address) as submit:
-        for number, chunk in enumerate(chunks):
-            if len(chunks) > 1:
-                logger.info("chunk %d of %d: %d files", number + 1, len(chunks), len(chunk))
-            part = f"{number:04d}" if len(chunks) > 1 else ""
-            fetched = web_sources if number == 0 else []
-            _ingest_chunk(chunk, fetched, submit, known, settings, run_id, part, out_dir, totals)
+        inputs = _chunks(files, web_sources, submit, known, settings, run_id, out_dir, totals.web)
+        for chunk in inputs:
+            alone = chunks == 0 and chunk.last
+            if not alone:
+                logger.info("chunk %d: %d files or fetched pages", chunks + 1, chunk.size)
+            part = "" if alone else f"{chunks:04d}"
+            _ingest_chunk(chunk, known, settings, run_id, part, out_dir, totals)
+            chunks += 1
+    if web_sources:
+        totals.timings["fetch"] = totals.web.seconds
 
     manifest = {
         "run_id": run_id,
@@ -411,14 +471,17 @@ def _ingest(
         "out": str(out_dir),
         "inputs": list(paths),
         "parameters": settings.as_dict(),
-        "chunks": len(chunks),
+        "chunks": chunks,
         "counts": {"files": len(files), "web_sources": len(web_sources), **totals.counts},
         "fetch": totals.web.as_dict(),
         "quarantined_by_stage": dict(sorted(totals.quarantined_by_stage.items())),
+        "quarantine_reasons": common_reasons(totals.quarantine_reasons),
         "cluster_sizes": {str(k): v for k, v in sorted(totals.cluster_sizes.items())},
         "timings_s": {k: round(v, 3) for k, v in totals.timings.items()},
         "files_written": totals.files_written,
     }
+    manifest["counts"]["documents"] = totals.counts["written"] + totals.counts["already_present"]
+    manifest["failure"] = failure_reason(manifest)
     write_manifest(out_dir, manifest)
     create_markdown_artifact(
         key="ingest-summary",
@@ -432,23 +495,94 @@ def _ingest(
         table=totals.documents.by_source(),
         description=f"pressroom ingest {run_id}: documents per source",
     )
-    counts = totals.counts
+    counts = manifest["counts"]
     logger.info(
-        "run %s: %d documents (%d written), %d quarantined, %d exact + %d near duplicates",
+        "run %s: %d documents (%d written, %d already in the dataset), %d quarantined, "
+        "%d exact + %d near duplicates, %d spun copies",
         run_id,
-        counts["written"] + counts["already_present"] - counts["known"],
+        counts["documents"],
         counts["written"],
+        counts["already_present"],
         counts["quarantined"],
         counts["exact_duplicates"],
         counts["near_duplicates"],
+        counts["spun_copies_clustered"],
     )
+    if manifest["failure"]:
+        raise NoDocumentProduced(manifest["failure"], manifest)
     return manifest
 
 
-def _ingest_chunk(
+def _require_existing(paths: list[str]) -> None:
+    """Stop the run before any work if a local input path does not exist."""
+    missing = [path for path in paths if not Path(path).exists()]
+    if missing:
+        relative = any(not Path(path).is_absolute() for path in missing)
+        where = f" (working directory {Path.cwd()})" if relative else ""
+        raise FileNotFoundError(f"input path does not exist: {', '.join(missing)}{where}")
+
+
+@dataclass
+class Chunk:
+    """Input taken through every stage and written together: the extract-batch tasks of about
+    ``chunk_size`` files or fetched pages, with the fetch failures and validators that go with
+    them."""
+
+    futures: list[PrefectFuture] = field(default_factory=list)
+    failures: list[QuarantineRecord] = field(default_factory=list)
+    validators: dict[str, Validators] = field(default_factory=dict)
+    """ETag and Last-Modified of its fetched pages, saved once its rows are written."""
+    size: int = 0
+    """Files or fetched pages."""
+    last: bool = False
+    """No chunk follows."""
+    started: float = field(default_factory=time.perf_counter)
+
+
+def _chunks(
     files: list[str],
     web_sources: list[SourceSpec],
     submit: Callable[[list[str], frozenset[str]], PrefectFuture],
+    known: set[str],
+    settings: IngestSettings,
+    run_id: str,
+    out_dir: Path,
+    web: WebFetch,
+) -> Iterator[Chunk]:
+    """The run's input in chunks: local files, then fetched pages. Each batch's extraction is
+    submitted as soon as the batch is at hand (a fetched one once archived, while later ones are
+    still being fetched); pages whose doc_id is in ``known`` as the chunk starts are skipped (the
+    caller adds each chunk's documents before taking the next)."""
+    local = list(pipeline.batches(files, settings.chunk_size))
+    for number, chunk_files in enumerate(local):
+        skip = frozenset(known)
+        last = number == len(local) - 1 and not web_sources
+        chunk = Chunk(size=len(chunk_files), last=last)
+        batches = pipeline.batches(chunk_files, settings.batch_size_for(len(chunk_files)))
+        chunk.futures = [submit(batch, skip) for batch in batches]
+        yield chunk
+    if not web_sources:
+        if not local:
+            yield Chunk(last=True)  # nothing to read: the run still writes its manifest
+        return
+    chunk, skip, none_yet = Chunk(), frozenset(known), not local
+    for batch in fetch_web(web_sources, settings, out_dir, run_id, web):
+        if batch.pages:
+            progress.expect("extract", 1)
+            chunk.futures.append(submit([str(Path(batch.warc).absolute())], skip))  # Dask too
+        chunk.failures += batch.failures
+        chunk.validators |= batch.validators
+        chunk.size += batch.pages
+        if chunk.size >= settings.chunk_size:
+            yield chunk
+            chunk, skip, none_yet = Chunk(), frozenset(known), False
+    if chunk.futures or chunk.failures or none_yet:  # a run has one chunk at least
+        chunk.last = True
+        yield chunk
+
+
+def _ingest_chunk(
+    chunk: Chunk,
     known: set[str],
     settings: IngestSettings,
     run_id: str,
@@ -456,26 +590,15 @@ def _ingest_chunk(
     out_dir: Path,
     totals: RunTotals,
 ) -> None:
-    """Take one chunk of the input through every stage, write it, and add what it did to
-    ``totals``; ``known`` (the dataset's doc_ids) gains the chunk's documents."""
+    """Take one chunk of the input through every stage, write it (then save the validators of
+    its fetched pages), and add what it did to ``totals``; ``known`` (the dataset's doc_ids)
+    gains the chunk's documents."""
     timings = totals.timings
-    clock = time.perf_counter()
-    skip = frozenset(known)
-    batches = pipeline.batches(files, settings.batch_size_for(len(files)))
-    futures = [submit(batch, skip) for batch in batches]
-    if web_sources:
-
-        def extract_archive(warc: str) -> None:
-            futures.append(submit([str(Path(warc).absolute())], skip))  # for Dask workers too
-
-        totals.web = fetch_web(web_sources, settings, out_dir, run_id, extract_archive)
-    results = [future.result() for future in futures]
+    results = [future.result() for future in chunk.futures]
+    chunk.futures.clear()  # its documents are kept while the chunk is worked on, not after
     docs = [doc for result in results for doc in result.documents]
-    failures = [record for result in results for record in result.failures]
-    if web_sources:
-        failures = totals.web.failures + failures
-        timings["fetch"] += totals.web.seconds
-    timings["extract"] += time.perf_counter() - clock
+    failures = chunk.failures + [record for result in results for record in result.failures]
+    timings["extract"] += time.perf_counter() - chunk.started
 
     clock = time.perf_counter()
     docs, repeated = pipeline.drop_repeated(docs)
@@ -494,8 +617,7 @@ def _ingest_chunk(
 
     clock = time.perf_counter()
     written = write(out_dir, docs, failures, stats.changes, run_id, part)
-    if web_sources:  # only now: a 304 next time must find the rows
-        save_validators(out_dir, totals.web.validators)
+    save_validators(out_dir, chunk.validators)  # only now: a 304 next time must find the rows
     timings["write"] += time.perf_counter() - clock
 
     skipped = sum(result.known for result in results)
@@ -522,6 +644,7 @@ def _ingest_chunk(
         }
     )
     totals.quarantined_by_stage.update(pipeline.count_failures(failures))
+    totals.quarantine_reasons.update(reason_counts(failures))
     totals.cluster_sizes.update(stats.cluster_sizes)
     for table in ("documents", "quarantine"):
         if written[table]:

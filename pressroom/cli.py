@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,19 +22,57 @@ from pressroom.settings import (
     ReadSettings,
 )
 
+if TYPE_CHECKING:
+    from pressroom.local_api import TemporaryServer
+
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")  # Prefect's client telemetry and its first-run notice
 # The ephemeral API server can take longer than Prefect's 20 s to start on a busy small machine.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
+EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 1, 2, 3
+EXIT_CODES = (
+    "Exit status: 0 done; 1 the run failed (no document produced from the inputs given, or an "
+    "error such as a full disk); 2 a usage or argument error (nothing was done); 3 the dataset "
+    "is locked by another run (ingest --wait-for-lock, compact --wait)."
+)
+
 app = typer.Typer(
     help="pressroom: scraped press releases in, clean deduplicated Parquet out.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
 
-@app.command()
+def _show_version(show: bool) -> None:
+    if show:
+        from pressroom import __version__
+
+        typer.echo(f"pressroom {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """pressroom: scraped press releases in, clean deduplicated Parquet out."""
+
+
+def _fail(code: int, message: str) -> typer.Exit:
+    """Print ``error: message`` (one line, on stderr) and return the exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@app.command(epilog=EXIT_CODES)
 def ingest(
     sources: Annotated[
         list[str] | None,
@@ -82,7 +121,9 @@ def ingest(
     chunk_size: Annotated[
         int,
         typer.Option(
-            min=1, help="Input files taken through every stage and written together (memory)."
+            min=1,
+            help="Input files or fetched pages taken through every stage and written together "
+            "(memory).",
         ),
     ] = IngestSettings.chunk_size,
     workers: Annotated[
@@ -121,21 +162,21 @@ def ingest(
         ),
     ] = None,
     progress_bar: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Show a progress display.")
+        bool, typer.Option("--progress/--no-progress", help="Show a live row per stage.")
     ] = True,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Also show Prefect's INFO logs, and tracebacks of failures."
+        ),
+    ] = False,
 ) -> None:
     """Ingest pages into a deduplicated Parquet dataset (a Prefect flow, ephemeral local mode)."""
     sources = sources or []
     if not sources and not sources_file:
         raise typer.BadParameter("give at least one source, or --sources FILE")
-    _check_sources(sources)
-    from flows.ingest import run_ingest
-
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        message = f"cannot create {out}: {error.strerror}"
-        raise typer.BadParameter(message, param_hint="--out") from error
+    web = _check_sources(sources) or sources_file is not None
+    _check_out(out)
     parameters = dict(
         sources_file=str(sources_file) if sources_file else None,
         include=include or [],
@@ -158,45 +199,106 @@ def ingest(
         lock_wait_s=wait_for_lock,
         dask_address=dask_address,
     )
-    from dataset.lock import DatasetLocked
+    from pressroom.local_api import temporary_server
+
+    # it starts while the flow module is imported; not for a Dask run, whose workers get the
+    # run's settings and could not reach this machine's 127.0.0.1 (see the README)
+    with temporary_server(enabled=not dask_address) as server:
+        from dataset.lock import DatasetLocked, dataset_lock
+
+        try:
+            # taken here, before Prefect starts, so that --wait-for-lock is kept to the second;
+            # the flow, run in this thread, finds it held
+            with dataset_lock(out, "pressroom ingest", wait_for_lock):
+                manifest, failure = _run(
+                    sources, out, parameters, web, progress_bar, verbose, server
+                )
+        except DatasetLocked as error:
+            raise _fail(EXIT_LOCKED, str(error)) from None
+    from pressroom.report import summary_lines
+
+    for line in summary_lines(manifest):
+        typer.echo(line)
+    if failure:
+        raise _fail(EXIT_FAILED, failure)
+
+
+def _run(
+    sources: list[str],
+    out: Path,
+    parameters: dict,
+    web: bool,
+    live: bool,
+    verbose: bool,
+    server: TemporaryServer | None,
+) -> tuple[dict, str | None]:
+    """Run the ingest flow with the terminal display (on ``server``, or the Prefect server that
+    PREFECT_API_URL names); return its manifest and, for a run that produced no document, why.
+    Expected failures exit with one line."""
+    from pressroom.pipeline import start_extraction_server
+
+    if not parameters["dask_address"]:
+        start_extraction_server()  # in the background, like the Prefect server
+    from pressroom.local_api import LocalAPIError, connected
+    from pressroom.progress import STAGES
+    from pressroom.report import NoDocumentProduced
     from pressroom.sandbox import SandboxStartError
+    from pressroom.terminal import run_display, send_logs_to
 
+    stages = STAGES if web else STAGES[1:]
     try:
-        with _progress_display(enabled=progress_bar):
-            manifest = run_ingest(sources, str(out), **parameters)
-    except DatasetLocked as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(3) from error
+        with run_display(stages, live=live) as console:
+            from flows.ingest import run_ingest  # imports Prefect, which sets up its logging
+
+            send_logs_to(console, verbose)
+            with connected(server):
+                return run_ingest(sources, str(out), **parameters), None
+    except NoDocumentProduced as error:
+        return error.manifest, str(error)
     except SandboxStartError as error:  # a broken installation, or daemonic Dask workers
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from error
-    counts, fetch = manifest["counts"], manifest["fetch"]
-    fetched = (
-        f"{fetch['pages_archived']} pages fetched ({fetch['not_modified']} not modified), "
-        if counts["web_sources"]
-        else ""
-    )
-    known = f"{counts['known']} already in the dataset, " if counts["known"] else ""
-    typer.echo(
-        f"run {manifest['run_id']}: {fetched}{known}{counts['extracted']} extracted, "
-        f"{counts['written']} written, {counts['quarantined']} quarantined, "
-        f"{counts['exact_duplicates']} exact and {counts['near_duplicates']} near duplicates, "
-        f"{counts['spun']} spun -> {out}"
-    )
+        raise _fail(EXIT_FAILED, str(error)) from None
+    except LocalAPIError as error:
+        raise _fail(EXIT_FAILED, str(error)) from None
+    except OSError as error:  # a full disk, a permission or a read-only folder
+        if verbose:
+            raise
+        raise _fail(EXIT_FAILED, _os_error(error, out)) from None
 
 
-def _check_sources(sources: list[str]) -> None:
-    """Refuse malformed web sources and local paths that do not exist, before any work."""
+def _os_error(error: OSError, where: Path) -> str:
+    """One line for an operating system error: what failed, on which file (else ``where``)."""
+    return f"{error.strerror or error}: {error.filename or where}"
+
+
+def _check_sources(sources: list[str]) -> bool:
+    """Refuse malformed web sources and local paths that do not exist, before any work; return
+    whether any source is on the web."""
     from sources.web import parse_source
 
+    web = False
     for source in sources:
         try:
             specs = parse_source(source)
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="SOURCES") from error
         for spec in specs:
+            web |= spec.kind != "local"
             if spec.kind == "local" and not Path(spec.location).exists():
-                raise typer.BadParameter(f"{source!r} does not exist", param_hint="SOURCES")
+                raise _fail(EXIT_USAGE, f"input path does not exist: {source}")
+    return web
+
+
+def _check_out(out: Path) -> None:
+    """Exit with an argument error unless ``out`` is a folder this process can write in (made
+    if missing)."""
+    if out.exists() and not out.is_dir():
+        raise _fail(EXIT_USAGE, f"--out {out} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out, prefix=".pressroom-write-test-"):
+            pass
+    except OSError as error:
+        raise _fail(EXIT_USAGE, f"--out {out} is not writable: {error.strerror}") from None
 
 
 PageFile = Annotated[
@@ -243,7 +345,7 @@ Dataset = Annotated[
 ]
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def export(
     out: Dataset,
     to: Annotated[Path, typer.Option("--to", help="Parquet file to write.", dir_okay=False)],
@@ -256,23 +358,44 @@ def export(
     from dataset.maintenance import canonical_documents, read_table
     from dataset.writer import write_table_atomic
 
+    _check_dataset(out)
     table = canonical_documents(out) if canonical else read_table(out, "documents")
-    write_table_atomic(table, to)
+    try:
+        write_table_atomic(table, to)
+    except OSError as error:
+        raise _fail(EXIT_FAILED, _os_error(error, to)) from None
     typer.echo(f"{table.num_rows} documents -> {to}")
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def compact(
     out: Dataset,
     wait: Annotated[
         float, typer.Option(min=0, help="Seconds to wait for a run writing the dataset.")
     ] = IngestSettings.lock_wait_s,
 ) -> None:
-    """Merge each partition's small Parquet files into one (holds the dataset's lock)."""
+    """Merge each partition's small Parquet files into one (holds the dataset's lock); the run
+    manifests are updated to name the merged files."""
+    from dataset.lock import DatasetLocked
     from dataset.maintenance import compact as compact_dataset
 
-    removed = compact_dataset(out, wait)
+    _check_dataset(out)
+    try:
+        removed = compact_dataset(out, wait)
+    except DatasetLocked as error:
+        raise _fail(EXIT_LOCKED, str(error)) from None
+    except OSError as error:
+        raise _fail(EXIT_FAILED, _os_error(error, out)) from None
     typer.echo(", ".join(f"{table}: {n} files merged" for table, n in removed.items()))
+
+
+def _check_dataset(out: Path) -> None:
+    from dataset.maintenance import NotADataset, require_dataset
+
+    try:
+        require_dataset(out)
+    except NotADataset as error:
+        raise _fail(EXIT_USAGE, str(error)) from None
 
 
 lexicon_app = typer.Typer(help="The spinner lexicon (repair/data/spin_lexicon.tsv).")
@@ -337,44 +460,3 @@ def _one_document(file: Path):
     except StageError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
-
-
-class _progress_display:
-    """A rich progress bar fed by ``pressroom.progress`` while the flow runs."""
-
-    def __init__(self, enabled: bool):
-        self._enabled = enabled and sys.stderr.isatty()
-
-    def __enter__(self):
-        if not self._enabled:
-            return self
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        from pressroom import progress
-
-        self._bar = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            transient=False,
-        )
-        self._tasks: dict[str, int] = {}
-        self._bar.start()
-
-        def listener(stage: str, done: int, total: int | None) -> None:
-            if stage not in self._tasks:
-                self._tasks[stage] = self._bar.add_task(stage, total=total)
-            elif total is not None:
-                self._bar.update(self._tasks[stage], total=total)
-            self._bar.advance(self._tasks[stage], done)
-
-        progress.set_listener(listener)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._enabled:
-            from pressroom import progress
-
-            progress.set_listener(None)
-            self._bar.stop()

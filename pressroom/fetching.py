@@ -2,16 +2,17 @@
 
 A run's web sources become page URLs (feeds and sitemaps expanded), the URLs are fetched in
 batches of one host each, and every batch's pages are archived as WARC before extraction reads
-them back, so nothing downloaded is lost when a later stage fails.
+them back, so nothing downloaded is lost when a later stage fails. Every URL ends as a page
+archived, a feed or sitemap read (and archived), a 304, or a quarantine record saying why not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from dataset.raw import write_warc
 from pressroom.settings import FetchSettings
@@ -22,15 +23,19 @@ from sources.fetch import (
     XML_TYPES,
     FetchResult,
     FetchStats,
-    RobotsRules,
+    RobotsCache,
     Validators,
     fetch_urls,
+    origin,
 )
+from sources.local import is_page_type
 from sources.web import SourceSpec, expand_sources, parse_listing, parse_source, read_sources_file
 
 LISTING_KINDS = {"feed": "feed", "sitemap": "sitemap", "sitemap-index": "sitemap"}
 ANY_TYPE = tuple(dict.fromkeys(PAGE_TYPES + XML_TYPES))
 """A page URL may turn out to be a feed or sitemap, so XML is fetched too."""
+NOT_FOLLOWED = "a feed or sitemap listed by a feed or sitemap: its links are not followed"
+"""The problem of a listing found in the second round (one level of listings is followed)."""
 
 
 def plan_sources(
@@ -62,8 +67,9 @@ class ListingFetcher:
     """The ``get`` that ``expand_sources`` calls for feeds and sitemaps; keeps what it fetched."""
 
     settings: FetchSettings
-    robots: MutableMapping[str, RobotsRules] = field(default_factory=dict)
+    robots: RobotsCache = field(default_factory=RobotsCache)
     fetched: list[FetchResult] = field(default_factory=list)
+    """Feeds and sitemaps fetched and not yet archived."""
     failures: list[QuarantineRecord] = field(default_factory=list)
     stats: FetchStats = field(default_factory=FetchStats)
     known: dict[str, bytes] = field(default_factory=dict)
@@ -80,20 +86,48 @@ class ListingFetcher:
         self.fetched.append(result)
         return result.body
 
+    def archive(self, path: Path) -> int:
+        """Write the feeds and sitemaps fetched since the last call to ``path`` (WARC resource
+        records) and let go of their bodies; return how many."""
+        archived = len(self.fetched)
+        if archived:
+            write_warc(path, [], self.fetched)
+            self.fetched = []
+        return archived
 
-def host_batches(urls: Iterable[str], size: int) -> Iterator[list[str]]:
-    """The URLs in batches of at most ``size``, each batch from a single host, hosts in turn."""
-    by_host: dict[str, list[str]] = {}
-    for url in urls:
-        by_host.setdefault(host_of(url), []).append(url)
-    for urls_of_host in by_host.values():
-        for start in range(0, len(urls_of_host), size):
-            yield urls_of_host[start : start + size]
 
+class HostQueue:
+    """The URLs of a round in batches of at most ``size`` URLs of one host (one origin), handed
+    out so that no host has more than ``ahead`` batches out at once: a host's next batch is ready
+    as soon as its current one is fetched, and the rest wait here rather than as started tasks."""
 
-def host_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    def __init__(self, urls: Iterable[str], size: int, ahead: int) -> None:
+        by_host: dict[str, list[str]] = {}
+        for url in urls:
+            by_host.setdefault(origin(url), []).append(url)
+        self._waiting = {
+            host: deque(found[start : start + size] for start in range(0, len(found), size))
+            for host, found in by_host.items()
+        }
+        self._ahead = ahead
+
+    def first(self) -> list[list[str]]:
+        """Up to ``ahead`` batches of every host, to start at once."""
+        return [batch for host in list(self._waiting) for batch in self._take(host, self._ahead)]
+
+    def after(self, batch: Sequence[str]) -> list[list[str]]:
+        """The next batch of the host of ``batch`` (none when it has no more), now that ``batch``
+        is done."""
+        return self._take(origin(batch[0]), 1)
+
+    def _take(self, host: str, count: int) -> list[list[str]]:
+        waiting = self._waiting.get(host)
+        if not waiting:
+            return []
+        taken = [waiting.popleft() for _ in range(min(count, len(waiting)))]
+        if not waiting:
+            del self._waiting[host]
+        return taken
 
 
 @dataclass
@@ -106,6 +140,7 @@ class FetchedBatch:
     failures: list[QuarantineRecord] = field(default_factory=list)
     stats: FetchStats = field(default_factory=FetchStats)
     validators: dict[str, Validators] = field(default_factory=dict)
+    """ETag and Last-Modified of its pages, to save once their rows are written."""
     listings: list[FetchResult] = field(default_factory=list)
     """Pages that turned out to be feeds or sitemaps (archived as listings, not as pages)."""
 
@@ -114,7 +149,7 @@ def fetch_batch(
     urls: Sequence[str],
     validators: Mapping[str, Validators],
     settings: FetchSettings,
-    robots: MutableMapping[str, RobotsRules] | None = None,
+    robots: RobotsCache | None = None,
 ) -> tuple[list[FetchResult], FetchStats]:
     """Fetch ``urls``, conditionally where ``validators`` has an earlier run's ETag or date;
     ``robots`` carries robots.txt rules from one batch to the next."""
@@ -124,7 +159,9 @@ def fetch_batch(
 
 def archive_batch(results: Sequence[FetchResult], stats: FetchStats, archive: Path) -> FetchedBatch:
     """Sort fetched results into pages, listings and failures, and archive the first two to
-    ``archive`` (WARC) before anything reads them."""
+    ``archive`` (WARC) before anything reads them. Pages are what the WARC reader reads back
+    (:func:`sources.local.is_page_type`). Listings get no validators: they are fetched again
+    next run, so that what they list is seen again."""
     batch = FetchedBatch(warc=None, stats=stats)
     pages = []
     for result in results:
@@ -133,11 +170,11 @@ def archive_batch(results: Sequence[FetchResult], stats: FetchStats, archive: Pa
         if not result.ok:
             batch.failures.append(fetch_failure(result))
             continue
-        batch.validators[result.url] = result.validators
         if parse_listing(result.body, result.final_url).kind in LISTING_KINDS:
             batch.listings.append(result)
-        elif result.content_type in PAGE_TYPES or result.content_type is None:
+        elif is_page_type(result.content_type):
             pages.append(result)
+            batch.validators[result.url] = result.validators
         else:
             failure = replace(result, error=f"{result.content_type} but not a feed or sitemap")
             batch.failures.append(fetch_failure(failure))
@@ -145,6 +182,14 @@ def archive_batch(results: Sequence[FetchResult], stats: FetchStats, archive: Pa
         batch.warc = str(write_warc(archive, pages, batch.listings))
     batch.pages = len(pages)
     return batch
+
+
+def failed_batch(urls: Sequence[str], error: BaseException) -> FetchedBatch:
+    """What a batch whose task failed gives: each of its URLs quarantined with the error."""
+    reason = f"fetch task failed: {type(error).__name__}: {error}"
+    return FetchedBatch(
+        warc=None, failures=[fetch_failure(FetchResult(url, url, error=reason)) for url in urls]
+    )
 
 
 def expand_listings(
@@ -156,7 +201,15 @@ def expand_listings(
         kind = LISTING_KINDS[parse_listing(result.body, result.final_url).kind]
         getter.known[result.final_url] = result.body
         specs.append(SourceSpec(kind, result.final_url))
-    return expand_sources(specs, getter)
+    try:
+        return expand_sources(specs, getter)
+    finally:
+        getter.known.clear()
+
+
+def unfollowed(listings: Iterable[FetchResult]) -> list[tuple[str, str]]:
+    """The problems of listings found among the pages of listings (which are not followed)."""
+    return [(result.url, NOT_FOLLOWED) for result in listings]
 
 
 def fetch_failure(result: FetchResult) -> QuarantineRecord:
@@ -192,10 +245,3 @@ def listing_failure(location: str, reason: str) -> QuarantineRecord:
         stage="fetch",
         error=reason,
     )
-
-
-def merged_stats(parts: Iterable[FetchStats]) -> FetchStats:
-    total = FetchStats()
-    for part in parts:
-        total.merge(part)
-    return total

@@ -18,7 +18,7 @@ from dedup.shingles import content_hash
 from extractors.recurring import learn_recurring_lines, remove_recurring_lines, site_key
 from pressroom import progress
 from pressroom.process import EMPTY_BODY, process_document, warm_up
-from pressroom.sandbox import ItemTimeout, Sandbox, SandboxPool, WorkerDied
+from pressroom.sandbox import ItemTimeout, Sandbox, SandboxPool, WorkerDied, start_fork_server
 from pressroom.settings import BoilerplateSettings, ExtractSettings, ReadSettings, SpinSettings
 from repair import repair_text
 from repair import warm_up as load_repair_data
@@ -30,6 +30,9 @@ PARALLEL_REPAIR_MIN_DOCS = 200
 """Fewer documents are repaired in the calling process: a repair worker needs about half a second
 to start (the lexicon and n-gram counts), as long as a hundred documents take."""
 _NOUNS = {"extract": "extraction", "repair": "repair"}
+EXTRACTION_PRELOAD = ("pressroom.extraction_preload",)
+"""What the sandboxes' fork server imports: the extraction code, libraries and language model,
+loaded once and shared by every sandbox forked from it."""
 
 
 @dataclass
@@ -56,7 +59,14 @@ def batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
 
 def extraction_sandbox(settings: ExtractSettings = ExtractSettings()) -> Sandbox:
     """A sandbox that turns raw pages into documents within the per-document time limit."""
-    return Sandbox(partial(process_document, settings=settings), settings.timeout_s, warm_up)
+    extract = partial(process_document, settings=settings)
+    return Sandbox(extract, settings.timeout_s, warm_up, EXTRACTION_PRELOAD)
+
+
+def start_extraction_server() -> None:
+    """Start the extraction sandboxes' fork server now, in the background (it loads the
+    extraction libraries and the language model), so that the first sandbox starts warm."""
+    start_fork_server(EXTRACTION_PRELOAD)
 
 
 def extract_batch(
@@ -97,7 +107,7 @@ def _pages(
                 result.known += 1
             else:
                 yield item
-        progress.advance("extract", 1, None)
+        progress.advance("extract")
 
 
 def failure(raw: RawDocument | Document, stage: str, error: str) -> QuarantineRecord:
@@ -201,13 +211,13 @@ def repair_documents(
     balanced finish), each document within ``settings.timeout_s``; else here, without a limit.
     """
     docs = list(docs)
+    progress.expect("repair", len(docs))
     if workers < 2 or len(docs) < min_parallel:
         return _repair_here(docs, settings)
     size = math.ceil(len(docs) / (workers * 8))
     sandboxes = [repair_sandbox(settings) for _ in range(workers)]
     with SandboxPool(sandboxes) as pool, ThreadPoolExecutor(workers) as threads:
-        repair = partial(_repair_batch, pool=pool, total=len(docs))
-        parts = list(threads.map(repair, batches(docs, size)))
+        parts = list(threads.map(partial(_repair_batch, pool=pool), batches(docs, size)))
     return [d for done, _ in parts for d in done], [f for _, failed in parts for f in failed]
 
 
@@ -221,12 +231,12 @@ def _repair_here(
             repaired.append(repair_document(doc, settings))
         except Exception as error:  # a bug or library failure on this text: quarantine it
             failures.append(quarantined(doc, "repair", error))
-    progress.advance("repair", len(docs), len(docs))
+        progress.advance("repair")
     return repaired, failures
 
 
 def _repair_batch(
-    docs: list[Document], pool: SandboxPool, total: int
+    docs: list[Document], pool: SandboxPool
 ) -> tuple[list[Document], list[QuarantineRecord]]:
     repaired: list[Document] = []
     failures: list[QuarantineRecord] = []
@@ -236,7 +246,7 @@ def _repair_batch(
                 repaired.append(outcome.result)
             else:
                 failures.append(quarantined(outcome.item, "repair", outcome.error))
-    progress.advance("repair", len(docs), total)
+            progress.advance("repair")
     return repaired, failures
 
 

@@ -1,6 +1,8 @@
-"""A tiny progress channel from pipeline stages to whoever displays it (the CLI's progress bar).
+"""A tiny progress channel from pipeline stages to whoever displays it (the CLI's live display).
 
-Stages call :func:`advance`; without a listener (deployments, tests) it does nothing.
+A stage calls :func:`expect` as it learns of work (a run in chunks expects more at every chunk)
+and :func:`advance` as it finishes some; without a listener (deployments, tests) both do nothing.
+Each stage counts in its own unit (:data:`UNITS`).
 """
 
 from __future__ import annotations
@@ -8,8 +10,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-Listener = Callable[[str, int, int | None], None]
-"""Called with (stage, items done since the last call, total items of the stage or None)."""
+STAGES = ("fetch", "extract", "boilerplate", "repair", "deduplicate", "write")
+"""The stages of a run, in order (``fetch`` for web sources only)."""
+UNITS = {
+    "fetch": "URLs",
+    "extract": "files",
+    "boilerplate": "docs",
+    "repair": "docs",
+    "deduplicate": "steps",
+    "write": "rows",
+}
+
+Listener = Callable[[str, int, int], None]
+"""Called with (stage, items done, items newly expected) each time a stage reports."""
 
 _lock = threading.Lock()
 _listener: Listener | None = None
@@ -21,7 +34,17 @@ def set_listener(listener: Listener | None) -> None:
         _listener = listener
 
 
-def advance(stage: str, done: int, total: int | None = None) -> None:
+def expect(stage: str, items: int) -> None:
+    """``stage`` has ``items`` more to do (it starts, or a later chunk adds work)."""
+    _report(stage, 0, items)
+
+
+def advance(stage: str, done: int = 1) -> None:
+    """``stage`` finished ``done`` items."""
+    _report(stage, done, 0)
+
+
+def _report(stage: str, done: int, expected: int) -> None:
     with _lock:
         if _listener is not None:
-            _listener(stage, done, total)
+            _listener(stage, done, expected)

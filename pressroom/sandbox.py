@@ -6,16 +6,23 @@ fails with a clear reason and the next item goes on.
 
 Children are forked from a server process (multiprocessing's ``forkserver``) that has imported
 the modules of the function once, so a new child starts in milliseconds instead of importing
-everything again.
+everything again. :func:`start_fork_server` starts that server ahead of the first child.
+
+No child outlives the run's process, even one killed by SIGKILL: the fork server exits when that
+process does, and the kernel kills each child when the fork server exits.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
+import os
 import queue
+import signal
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
@@ -44,11 +51,41 @@ class Outcome:
 
 _START_TIMEOUT_S = 120.0
 _END = object()
+_PRCTL = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+"""Linux's prctl(2), found ahead of any fork (None on other systems)."""
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Have the kernel kill this process (SIGKILL) when its parent exits, however the parent
+    ends (Linux only). Safe to call between fork and exec."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def start_fork_server(preload: Sequence[str]) -> None:
+    """Start the fork server that children are forked from, importing the ``preload`` modules,
+    unless it runs already. It starts in the background: call this early, and the first child
+    need not wait for those imports."""
+    mp.get_context("forkserver").set_forkserver_preload(list(preload))
+    forkserver.ensure_running()
+
+
+def _leave_fork_server() -> None:
+    """Tie this child's life to the run's process. multiprocessing gives each child a copy of
+    the pipe that keeps the fork server alive (for children of its own): closed, the fork server
+    exits as soon as the run's process does, and the kernel then kills this child."""
+    alive = forkserver._forkserver._forkserver_alive_fd
+    if alive is not None:
+        os.close(alive)
+        forkserver._forkserver._forkserver_alive_fd = None
+    die_with_parent()
 
 
 def _serve(
     function: Callable[[Any], Any], warm_up: Callable[[], None] | None, connection: Connection
 ) -> None:
+    _leave_fork_server()
     try:
         if warm_up is not None:
             warm_up()
@@ -76,7 +113,9 @@ class Sandbox:
     """A child process applying ``function``; use as a context manager.
 
     ``warm_up`` runs once in each new child before the clock starts (imports, model loading), so
-    that the time limit measures the work on the item alone.
+    that the time limit measures the work on the item alone. ``preload`` names the modules the
+    fork server imports when this sandbox is the first to start it (default: the modules of
+    ``function`` and ``warm_up``).
     """
 
     def __init__(
@@ -84,9 +123,11 @@ class Sandbox:
         function: Callable[[Any], Any],
         timeout_s: float,
         warm_up: Callable[[], None] | None = None,
+        preload: Sequence[str] | None = None,
     ):
         self._function = function
         self._warm_up = warm_up
+        self._preload = _modules(function, warm_up) if preload is None else list(preload)
         self._timeout_s = timeout_s
         self._context = mp.get_context("forkserver")
         self._process: mp.process.BaseProcess | None = None
@@ -178,8 +219,7 @@ class Sandbox:
         return died
 
     def _start(self) -> None:
-        # only the first start of the fork server reads its preload list
-        self._context.set_forkserver_preload(_modules(self._function, self._warm_up))
+        start_fork_server(self._preload)
         parent, child = self._context.Pipe()
         process = self._context.Process(
             target=_serve, args=(self._function, self._warm_up, child), daemon=True

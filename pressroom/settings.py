@@ -24,6 +24,9 @@ class FetchSettings:
 
     batch_size: int = 50
     """URLs per fetch task; a task fetches from one host, and one host's tasks run in turn."""
+    batches_ahead: int = 4
+    """Fetch tasks of one host started at once (each waits for the one before); its further
+    batches start as these finish, so a long run holds few task runs and threads at a time."""
     user_agent: str = "pressroom/0.1 (press-release pipeline; +https://example.org/pressroom)"
     """Sent with every request and matched against robots.txt groups (as "pressroom")."""
     per_host_concurrency: int = 2
@@ -135,9 +138,10 @@ class IngestSettings:
     """Input files per extraction task; None sizes batches so that each worker gets about eight
     (balanced finish) within 10..500 files (Prefect's per-task overhead stays negligible)."""
     chunk_size: int = 20_000
-    """Input files taken through every stage and written together. A larger input is ingested
-    chunk after chunk, each deduplicated against the dataset including the chunks before it, so
-    memory stays bounded by the chunk (site boilerplate is learned per chunk)."""
+    """Input files (or fetched pages) taken through every stage and written together. A larger
+    input is ingested chunk after chunk, each deduplicated against the dataset including the
+    chunks before it, so memory stays bounded by the chunk (site boilerplate is learned per
+    chunk)."""
     workers: int = os.cpu_count() or 1
     """Sandbox processes working at once: extraction (one batch each), then repair."""
     lock_wait_s: float = 300.0

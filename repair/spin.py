@@ -55,8 +55,9 @@ def assess_spin(
     neighbours favour the spun word is flagged and left alone.
     """
     lexicon = lexicon or default_lexicon()
-    counts = counts or web_counts()
     matches = list(lexicon.find(text))
+    if any(m.entry.kind == "swap" for m in matches):  # only swaps are weighed by their context
+        counts = counts or web_counts()
     preference = {
         id(m): _original_preference(text, m, counts) for m in matches if m.entry.kind == "swap"
     }

@@ -1,4 +1,10 @@
-"""The dataset's contract: record types and the Parquet schemas, defined once."""
+"""The dataset's contract: record types and the Parquet schemas, defined once.
+
+The Parquet schemas (``schemas.tables``) are imported on first use: pyarrow takes a while to
+import, and reading or extracting a page needs only the records.
+"""
+
+from importlib import import_module
 
 from schemas.records import (
     ClusterChange,
@@ -10,7 +16,6 @@ from schemas.records import (
     SpanFlag,
     StageError,
 )
-from schemas.tables import CLUSTER_CHANGES, DOCUMENTS, QUARANTINE, SCHEMA_VERSION
 
 __all__ = [
     "CLUSTER_CHANGES",
@@ -26,3 +31,9 @@ __all__ = [
     "SpanFlag",
     "StageError",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in {"CLUSTER_CHANGES", "DOCUMENTS", "QUARANTINE", "SCHEMA_VERSION"}:
+        raise AttributeError(f"module 'schemas' has no attribute {name!r}")
+    return getattr(import_module("schemas.tables"), name)

@@ -14,8 +14,9 @@ import ipaddress
 import math
 import random
 import socket
+import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,8 +29,8 @@ import httpx
 
 from pressroom.settings import FetchSettings
 from sources.encoding import charset_parameter
+from sources.local import PAGE_TYPES, media_type
 
-PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 XML_TYPES = (
     "application/xml",
     "text/xml",
@@ -96,7 +97,7 @@ class FetchResult:
     @property
     def content_type(self) -> str | None:
         """The media type of the final response, lower case, without parameters."""
-        return _media_type(self._header("content-type"))
+        return media_type(self._header("content-type"))
 
     @property
     def charset(self) -> str | None:
@@ -184,6 +185,27 @@ class RobotsRules:
         return float(delay or 0)
 
 
+class RobotsCache:
+    """The robots.txt rules of each origin, shared by the fetchers of a run (so each host's
+    robots.txt is read once per run), which may run in several threads at once.
+
+    Deliberately not a mapping: Prefect walks the collections passed to tasks as parameters, and
+    a dict that running tasks add to fails while it is walked.
+    """
+
+    def __init__(self) -> None:
+        self._rules: dict[str, RobotsRules] = {}
+        self._lock = threading.Lock()
+
+    def get(self, origin: str) -> RobotsRules | None:
+        with self._lock:
+            return self._rules.get(origin)
+
+    def put(self, origin: str, rules: RobotsRules) -> None:
+        with self._lock:
+            self._rules[origin] = rules
+
+
 class _Host:
     """Politeness state of one scheme + host + port."""
 
@@ -203,18 +225,16 @@ class _Host:
 class Fetcher:
     """Use as ``async with Fetcher(settings) as fetcher:``.
 
-    ``robots`` may be shared between fetchers (by origin), so that consecutive fetchers of one run
-    read each host's robots.txt once.
+    ``robots`` may be shared between fetchers, so that the fetchers of one run read each host's
+    robots.txt once.
     """
 
     def __init__(
-        self,
-        settings: FetchSettings = FetchSettings(),
-        robots: MutableMapping[str, RobotsRules] | None = None,
+        self, settings: FetchSettings = FetchSettings(), robots: RobotsCache | None = None
     ) -> None:
         self.settings = settings
         self.stats = FetchStats()
-        self._robots_by_origin = {} if robots is None else robots
+        self._robots_cache = RobotsCache() if robots is None else robots
         self._hosts: dict[str, _Host] = {}
         self._address_refusals: dict[str, str | None] = {}
         self._connections = asyncio.Semaphore(MAX_CONNECTIONS)
@@ -335,14 +355,15 @@ class Fetcher:
 
     async def _robots(self, url: str) -> RobotsRules:
         """The robots.txt rules for the host of ``url``, fetched once per host."""
-        origin = _origin(url)
-        host = self._host(origin)
+        home = origin(url)
+        host = self._host(home)
         async with host.robots_lock:
-            if origin not in self._robots_by_origin:
-                rules = await self._load_robots(origin + "/robots.txt")
-                self._robots_by_origin[origin] = rules
-            host.robots = self._robots_by_origin[origin]
-        return host.robots
+            rules = self._robots_cache.get(home)
+            if rules is None:
+                rules = await self._load_robots(home + "/robots.txt")
+                self._robots_cache.put(home, rules)
+            host.robots = rules
+        return rules
 
     async def _load_robots(self, robots_url: str) -> RobotsRules:
         """Fetch and parse robots.txt as RFC 9309 says: 4xx allows all, no answer disallows all."""
@@ -401,7 +422,7 @@ class Fetcher:
     ) -> _Outcome:
         """One GET of ``url``, within the host's limits and the total timeout of an attempt."""
         total = self.settings.total_timeout_s
-        async with self._slot(_origin(url)):
+        async with self._slot(origin(url)):
             self.stats.requests += 1
             try:
                 async with asyncio.timeout(total):
@@ -448,9 +469,9 @@ class Fetcher:
         self, response: httpx.Response, accept: tuple[str, ...] | None
     ) -> str | None:
         """Why a 2xx response must not be read (by its headers), or None."""
-        media_type = _media_type(response.headers.get("content-type"))
-        if accept is not None and media_type is not None and media_type not in accept:
-            return f"content type {media_type!r} not accepted"
+        media = media_type(response.headers.get("content-type"))
+        if accept is not None and media is not None and media not in accept:
+            return f"content type {media!r} not accepted"
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > self.settings.max_bytes:
             return f"body larger than {self.settings.max_bytes} bytes (Content-Length: {length})"
@@ -493,7 +514,7 @@ def fetch_urls(
     validators: Mapping[str, Validators],
     settings: FetchSettings,
     accept: tuple[str, ...] = PAGE_TYPES,
-    robots: MutableMapping[str, RobotsRules] | None = None,
+    robots: RobotsCache | None = None,
 ) -> tuple[list[FetchResult], FetchStats]:
     """Synchronous wrapper: asyncio.run a Fetcher over the URLs (called from Prefect tasks in
     threads); ``robots`` as for :class:`Fetcher`."""
@@ -525,11 +546,6 @@ def _conditional_headers(validators: Validators | None) -> dict[str, str]:
     if validators and validators.last_modified:
         headers["If-Modified-Since"] = validators.last_modified
     return headers
-
-
-def _media_type(content_type: str | None) -> str | None:
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    return media_type or None
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -576,7 +592,7 @@ def _unsafe(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | Non
     return f"refused: {address} is {reason}" if reason else None
 
 
-def _origin(url: str) -> str:
+def origin(url: str) -> str:
     """``scheme://host:port`` of ``url``: the unit of politeness and of robots.txt."""
     parts = urlsplit(url)
     host = parts.hostname or ""

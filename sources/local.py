@@ -21,7 +21,8 @@ WARC_SUFFIXES = (".warc",)
 SUPPORTED_SUFFIXES = tuple(
     s + gz for s in HTML_SUFFIXES + TEXT_SUFFIXES + WARC_SUFFIXES for gz in ("", ".gz")
 )
-_HTML_MEDIA_TYPES = ("text/html", "application/xhtml+xml")
+PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+"""Media types read as pages; the fetcher keeps exactly what :func:`is_page_type` accepts."""
 
 
 def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -124,8 +125,23 @@ def _looks_like_html(content: bytes) -> bool:
     return head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<body" in head
 
 
+def media_type(content_type: str | None) -> str | None:
+    """The media type of a ``Content-Type`` value, lower case, without parameters; None when the
+    header is absent or empty."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    return media or None
+
+
+def is_page_type(media: str | None) -> bool:
+    """Whether a response of this media type is a page: HTML, XHTML, plain text, or no type at
+    all (its body then decides between HTML and text). The one rule for the WARC reader and the
+    fetcher, so that every page fetched and archived is read back."""
+    return media is None or media in PAGE_TYPES
+
+
 def _read_warc(path: Path) -> Iterator[RawDocument | QuarantineRecord]:
-    """One document per HTML (or plain-text) response record; other records are skipped."""
+    """One document per page response record (:func:`is_page_type`); other records, and
+    responses of other media types, are skipped."""
     from warcio.archiveiterator import ArchiveIterator
 
     offset = 0
@@ -135,9 +151,9 @@ def _read_warc(path: Path) -> Iterator[RawDocument | QuarantineRecord]:
             for record in records:
                 if record.rec_type != "response" or record.http_headers is None:
                     continue
-                content_type = (record.http_headers.get_header("Content-Type") or "").lower()
-                media = content_type.split(";")[0].strip()
-                if media not in (*_HTML_MEDIA_TYPES, "text/plain"):
+                content_type = record.http_headers.get_header("Content-Type")
+                media = media_type(content_type)
+                if not is_page_type(media):
                     continue
                 content = record.content_stream().read()
                 offset = records.get_record_offset()  # reads to the record's end: content first
@@ -146,6 +162,8 @@ def _read_warc(path: Path) -> Iterator[RawDocument | QuarantineRecord]:
                 if not content.strip():
                     yield _failure(path, "empty HTTP response body", uri=uri, offset=offset)
                     continue
+                if media is None:
+                    media = "text/html" if _looks_like_html(content) else "text/plain"
                 yield RawDocument(
                     source_uri=uri,
                     content=content,

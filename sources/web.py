@@ -27,6 +27,9 @@ KINDS = ("page", "feed", "sitemap", "local")
 MAX_LISTING_BYTES = 50_000_000
 """Largest feed or sitemap document parsed, after gunzipping (the sitemap protocol's own limit)."""
 
+LISTING_LIMIT = "not read: feed and sitemap document limit reached"
+"""The problem reported for each feed or sitemap left unread by ``max_listings``."""
+
 _PREFIXES = {"feed:": "feed", "sitemap:": "sitemap"}
 _YAML_KINDS = {"url": "page", "feed": "feed", "sitemap": "sitemap", "urls": "urls", "path": "local"}
 _YAML_OPTIONS = ("include", "exclude", "since")
@@ -421,10 +424,10 @@ def expand_sources(
 
     Page specs pass through; feeds and sitemaps are read with ``get(url)`` (the body, or None when
     it could not be fetched) and sitemap indexes followed, at most ``max_listings`` documents in
-    all. Each spec's ``since``, include and exclude filters apply to the URLs it yields (after
-    normalisation; ``since`` also skips child sitemaps dated before it). URLs are normalised and
-    de-duplicated in first-seen order. Problems are (location, reason) pairs. Local specs are left
-    to the caller.
+    all; every document left unread beyond that is a problem. Each spec's ``since``, include and
+    exclude filters apply to the URLs it yields (after normalisation; ``since`` also skips child
+    sitemaps dated before it). URLs are normalised and de-duplicated in first-seen order.
+    Problems are (location, reason) pairs. Local specs are left to the caller.
     """
     pages: dict[str, None] = {}
     problems: list[tuple[str, str]] = []
@@ -465,8 +468,8 @@ def _listed_pages(
     read = 0
     while queue:
         url = queue.popleft()
-        if read >= max_documents:
-            problems.append((url, "not read: feed and sitemap document limit reached"))
+        if read >= max_documents:  # every document left unread is reported, not only the next
+            problems += [(left, LISTING_LIMIT) for left in (url, *queue)]
             break
         read += 1
         body = get(url)

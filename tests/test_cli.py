@@ -1,16 +1,55 @@
 import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
 from typer.testing import CliRunner
 
+import pressroom
 from dataset import write_documents
+from dataset.lock import dataset_lock
+from flows.ingest import ingest
+from pressroom import progress
 from pressroom.cli import app
+from pressroom.report import NoDocumentProduced, reason_group
+from tests.hosts import closed_port_url
 from tests.pages import document
-from tests.runs import run_pressroom
+from tests.runs import rows, run_pressroom
 
 runner = CliRunner()
+
+
+def one_line_error(completed, message: str) -> None:
+    """The command said what went wrong in one line on stderr, without a traceback."""
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+    assert "Traceback" not in completed.stdout + completed.stderr
+
+
+@contextmanager
+def held_lock(out: Path) -> Iterator[None]:
+    """The dataset's lock held by another thread for the block, as by another run."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with dataset_lock(out, "a test holding the lock", wait_s=0):
+            taken.set()
+            release.wait(timeout=300)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait(timeout=30)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join(timeout=30)
 
 
 def test_help_documents_every_command_and_option():
@@ -41,10 +80,21 @@ def test_help_documents_every_command_and_option():
         assert option in result.output
 
 
+def test_help_documents_the_exit_codes_and_version():
+    for args in (["--help"], ["ingest", "--help"]):
+        result = runner.invoke(app, args, env={"COLUMNS": "200"})
+        assert result.exit_code == 0
+        text = " ".join(result.output.replace("│", " ").split())
+        assert "Exit status: 0 done; 1 the run failed" in text
+        assert "2 a usage or argument error" in text and "3 the dataset is locked" in text
+    version = runner.invoke(app, ["--version"])
+    assert version.exit_code == 0 and version.output == f"pressroom {pressroom.__version__}\n"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["ingest", "/no/such/folder"], "does not exist"),
+        (["ingest", "/no/such/folder"], "input path does not exist: /no/such/folder"),
         (["ingest", "data/samples", "--threshold", "1.5"], "Invalid value for '--threshold'"),
         (["ingest"], "give at least one source, or --sources FILE"),
         (["ingest", "feed:not-a-url"], "feed:"),
@@ -77,13 +127,121 @@ def test_extract_of_a_bad_file_says_why(tmp_path):
 
 
 @pytest.mark.prefect
-def test_console_script_ingests_the_samples_in_ephemeral_mode(samples, tmp_path):
+def test_console_script_ingests_the_samples_then_finds_them_known(samples, tmp_path):
     out = tmp_path / "out"
-    completed = run_pressroom("ingest", str(samples), "--out", str(out), prefect_home=tmp_path)
-    assert completed.returncode == 0, completed.stderr
-    assert "5 extracted, 5 written, 0 quarantined" in completed.stdout
+    for written, present in ((5, 0), (0, 5)):
+        completed = run_pressroom("ingest", str(samples), "--out", str(out), prefect_home=tmp_path)
+        assert completed.returncode == 0, completed.stderr
+        summary = " ".join(completed.stdout.split())
+        assert f"documents 5: {written} written, {present} already in the dataset" in summary
+        assert "quarantined 0" in summary
+        assert completed.stdout.count(" -> ") == 1  # the summary, once
+        assert "Starting temporary server" not in completed.stderr  # Prefect's INFO stays off
     count = duckdb.sql(f"select count(*) from '{out}/documents/**/*.parquet'").fetchall()
     assert count == [(5,)]
+    manifests = [json.loads(path.read_text()) for path in sorted((out / "runs").glob("*.json"))]
+    assert [m["counts"]["documents"] for m in manifests] == [5, 5]
+    assert [m["failure"] for m in manifests] == [None, None]
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """An existing folder this process cannot write in."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        (folder / "probe").touch()
+    except PermissionError:
+        yield folder
+    else:  # root ignores permissions: a folder of sysfs, which nobody may write
+        (folder / "probe").unlink()
+        yield Path("/sys/kernel")
+    folder.chmod(0o755)
+
+
+def test_an_unwritable_out_is_an_argument_error(samples, read_only_folder, tmp_path):
+    completed = run_pressroom(
+        "ingest", str(samples), "--out", str(read_only_folder), prefect_home=tmp_path
+    )
+    assert completed.returncode == 2
+    one_line_error(completed, f"--out {read_only_folder} is not writable")
+
+
+def test_a_missing_input_path_is_an_argument_error(tmp_path):
+    missing = tmp_path / "raw"
+    completed = run_pressroom("ingest", str(missing), "--out", str(tmp_path), prefect_home=tmp_path)
+    assert completed.returncode == 2
+    one_line_error(completed, f"input path does not exist: {missing}")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_locked_dataset_gives_up_after_the_wait_with_one_line(samples, tmp_path):
+    out = tmp_path / "out"
+    write_documents(out, [document("a", "Text of release a.")], "run-1", datetime.now(UTC))
+    with held_lock(out):
+        started = time.monotonic()
+        completed = run_pressroom(
+            "ingest", str(samples), "--out", str(out), "--wait-for-lock", "1",
+            prefect_home=tmp_path,
+        )  # fmt: skip
+        elapsed = time.monotonic() - started
+        compacted = run_pressroom("compact", str(out), "--wait", "1", prefect_home=tmp_path)
+    assert completed.returncode == 3
+    one_line_error(completed, "is being written by another pressroom run (a test holding the")
+    assert "gave up after waiting 1 s" in completed.stderr
+    assert elapsed < 30  # gave up, without starting Prefect first
+    assert compacted.returncode == 3
+    one_line_error(compacted, "gave up after waiting 1 s")
+
+
+@pytest.mark.parametrize("command", [["export", "--to", "x.parquet"], ["compact"]])
+def test_export_and_compact_refuse_a_folder_that_is_not_a_dataset(command, tmp_path):
+    folder = tmp_path / "not-a-dataset"
+    folder.mkdir()
+    completed = run_pressroom(command[0], str(folder), *command[1:], prefect_home=tmp_path)
+    assert completed.returncode == 2
+    one_line_error(completed, f"{folder} is not a pressroom dataset")
+    assert os.listdir(folder) == []  # no lock file left
+
+
+@pytest.mark.prefect
+def test_a_web_run_whose_every_url_is_refused_fails_with_the_reason_and_a_hint(tmp_path):
+    out = tmp_path / "out"
+    urls = [closed_port_url("/news/one"), closed_port_url("/news/two")]
+    completed = run_pressroom("ingest", *urls, "--out", str(out), prefect_home=tmp_path)
+    assert completed.returncode == 1, completed.stderr
+    one_line_error(completed, "no document produced: 2 items quarantined, most often at fetch:")
+    assert "refused: <address> is a loopback address" in completed.stderr
+    summary = " ".join(completed.stdout.split())
+    assert "2 fetch: refused: <address> is a loopback address" in summary
+    assert "hint:" in summary and "--allow-private" in summary
+    assert rows(out, "select count(*) from QUARANTINE") == [(2,)]  # recorded before it failed
+    (manifest,) = [json.loads(path.read_text()) for path in (out / "runs").glob("*.json")]
+    assert manifest["failure"].startswith("no document produced")
+
+
+@pytest.mark.prefect
+def test_the_flow_fails_on_a_missing_path_and_on_inputs_that_give_no_document(
+    prefect_api, tmp_path
+):
+    missing = tmp_path / "out" / "raw"
+    state = ingest(paths=[str(missing)], out=str(tmp_path / "out"), return_state=True)
+    assert state.is_failed() and f"input path does not exist: {missing}" in state.message
+    assert not (tmp_path / "out" / "runs").exists()  # stopped before any work
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "empty.html").write_bytes(b"")
+    (inbox / "notes.pdf").write_bytes(b"%PDF-1.4")
+    out = tmp_path / "dataset"
+    state = ingest(paths=[str(inbox)], out=str(out), return_state=True)
+    assert state.is_failed() and "no document produced: 2 items quarantined" in state.message
+    with pytest.raises(NoDocumentProduced) as failed:
+        ingest(paths=[str(inbox)], out=str(out))
+    assert failed.value.manifest["counts"]["quarantined"] == 2
+    assert rows(out, "select count(*) from QUARANTINE") == [(2,)]
+    assert len(list((out / "runs").glob("*.json"))) == 2  # each failed run left its manifest
 
 
 def test_repair_prints_the_restored_text_and_every_edit(samples):
@@ -135,3 +293,55 @@ def test_export_and_compact_commands(tmp_path):
     )
     assert exported.exit_code == 0, exported.output
     assert duckdb.sql(f"select count(*) from '{tmp_path / 'c.parquet'}'").fetchall() == [(3,)]
+
+
+def test_quarantine_reasons_count_alike_failures_together():
+    errors = [
+        "refused: 127.0.0.1 is a loopback address (no HTTP response, 0 attempts)",
+        "refused: 10.1.2.3 is a private address (no HTTP response, 0 attempts)",
+        "refused: 127.0.0.2 is a loopback address (no HTTP response, 0 attempts)",
+        "cannot resolve news.example: Name or service not known (no HTTP response, 1 attempt)",
+        "HTTP 404 (HTTP status 404, 1 attempt)",
+        "page too large: 25,000,000 bytes after decompression (limit 20,000,000)",
+        "cannot read /data/inbox/a.html: permission denied",
+        "application/pdf is not HTML or text",
+    ]
+    assert [reason_group(error) for error in errors] == [
+        "refused: <address> is a loopback address (no HTTP response, 0 attempts)",
+        "refused: <address> is a private address (no HTTP response, 0 attempts)",
+        "refused: <address> is a loopback address (no HTTP response, 0 attempts)",
+        "cannot resolve <host>: Name or service not known (no HTTP response, 1 attempt)",
+        "HTTP 404 (HTTP status 404, 1 attempt)",
+        "page too large: <n> bytes after decompression (limit <n>)",
+        "cannot read <path>: permission denied",
+        "application/pdf is not HTML or text",
+    ]
+
+
+@pytest.mark.prefect
+def test_a_web_run_that_reached_no_host_hints_at_the_network(tmp_path):
+    out = tmp_path / "out"
+    urls = [closed_port_url("/news/one"), closed_port_url("/news/two")]
+    options = ["--allow-private", "--fetch-retries", "0", "--no-progress"]
+    completed = run_pressroom("ingest", *urls, "--out", str(out), *options, prefect_home=tmp_path)
+    assert completed.returncode == 1, completed.stderr
+    one_line_error(completed, "no document produced: 2 items quarantined, most often at fetch:")
+    summary = " ".join(completed.stdout.split())
+    assert "fetch: robots.txt unavailable (connection failed" in summary
+    assert "hint: no page could be fetched (2 URLs unreachable): check the network" in summary
+    assert "--allow-private" not in summary
+
+
+def test_repair_reports_each_document_as_it_is_done(samples):
+    from pressroom.pipeline import extract_batch, repair_documents
+
+    docs = extract_batch([str(path) for path in sorted(samples.iterdir())]).documents
+    for workers in (1, 2):  # here, then in worker processes, in batches
+        events: list[tuple[str, int, int]] = []
+        progress.set_listener(lambda *event: events.append(event))  # noqa: B023
+        try:
+            repaired, failed = repair_documents(docs, workers=workers, min_parallel=2)
+        finally:
+            progress.set_listener(None)
+        assert len(repaired) == 5 and not failed
+        assert events == [("repair", 0, 5)] + [("repair", 1, 0)] * 5

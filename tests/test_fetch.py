@@ -16,7 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pytest_httpserver import HTTPServer
 
+from pressroom.fetching import archive_batch
 from pressroom.settings import FetchSettings
+from schemas import RawDocument
 from sources import fetch as fetch_module
 from sources.fetch import (
     XML_TYPES,
@@ -26,6 +28,7 @@ from sources.fetch import (
     Validators,
     fetch_urls,
 )
+from sources.local import read_file
 
 FAST = FetchSettings(
     per_host_delay_s=0.0,
@@ -579,3 +582,38 @@ def test_async_fetcher(httpserver: HTTPServer) -> None:
 
     assert result.ok
     assert stats.requests == 1
+
+
+# 13. What the fetcher keeps as a page, the WARC reader reads
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,
+        "",
+        "text/html",
+        "TEXT/HTML; charset=ISO-8859-1",
+        "application/xhtml+xml",
+        "text/plain; charset=utf-8",
+        "application/xml",
+        "image/png",
+        "application/pdf",
+    ],
+)
+def test_every_page_archived_is_read_back_and_the_rest_is_quarantined(
+    content_type: str | None, tmp_path
+) -> None:
+    body = PAGE.encode() if "image" not in (content_type or "") else b"\x89PNG\r\n\x1a\n"
+    headers = [] if content_type is None else [("Content-Type", content_type)]
+    result = FetchResult("https://example.org/a", "https://example.org/a", 200, headers, body)
+    batch = archive_batch([result], FetchStats(), tmp_path / "pages.warc.gz")
+
+    read = list(read_file(tmp_path / "pages.warc.gz", 1_000_000)) if batch.warc else []
+    assert batch.pages == len(read) and batch.pages + len(batch.failures) == 1
+    assert [type(item) for item in read] in ([], [RawDocument])
+    if read:
+        expected = "text" if "text/plain" in (content_type or "") else "html"
+        assert (read[0].media_type, read[0].url) == (expected, "https://example.org/a")
+    else:
+        assert "but not a feed or sitemap" in batch.failures[0].error

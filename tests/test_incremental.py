@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -98,10 +99,26 @@ def test_concurrent_runs_wait_for_each_other(prefect_api, inputs, tmp_path):
 
 def test_a_run_that_cannot_get_the_lock_fails_clearly(prefect_api, inputs, tmp_path):
     out = tmp_path / "out"
-    holding = dataset_lock(out, "a test holding the lock", wait_s=0)
-    with holding, pytest.raises(DatasetLocked, match="being written by another pressroom run"):
-        run(["000"], inputs, out, lock_wait_s=0.5)
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # as another run would: the thread that holds the lock may re-enter it
+        with dataset_lock(out, "a test holding the lock", wait_s=0):
+            taken.set()
+            release.wait(timeout=300)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait(timeout=30)
+    try:
+        with pytest.raises(DatasetLocked, match="being written by another pressroom run"):
+            run(["000"], inputs, out, lock_wait_s=0.5)
+    finally:
+        release.set()
+        holder.join(timeout=30)
     assert not (out / "documents").exists()
+    with dataset_lock(out, "this thread", wait_s=0), dataset_lock(out, "again", wait_s=0):
+        run(["000"], inputs, out, lock_wait_s=0)  # the thread holding it runs the flow
+    assert rows(out, "select count(*) from DOCS") == [(1,)]
 
 
 KILL_DURING_WRITE = """
@@ -172,5 +189,11 @@ def test_compaction_merges_partitions_without_changing_what_readers_see(
     assert compact(out)["documents"] == 3
     files = list((out / "documents").rglob("*.parquet"))
     assert len(files) == 1
+    manifests = [json.loads(path.read_text()) for path in sorted((out / "runs").glob("*.json"))]
+    for manifest in manifests:  # they name the merged file, and say what was merged into it
+        assert manifest["files_written"]["documents"] == [str(files[0])]
+        (merge,) = manifest["compacted"]
+        assert list(merge["files"].values()) == [str(files[0])]
+        assert not any(Path(name).exists() for name in merge["files"])
     assert read_table(out, "documents").sort_by("doc_id").equals(before)
     assert canonicals(out) == canonical_before

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from sources.web import (
+    LISTING_LIMIT,
     Listing,
     SourceSpec,
     expand_sources,
@@ -461,9 +462,26 @@ def test_listing_budget_bounds_the_documents_read():
     pages, problems = expand_sources([SourceSpec("sitemap", "https://x.org/s0.xml")], get, 5)
     assert pages == []
     assert len(get.asked) == 5
-    assert problems == [
-        ("https://x.org/s5.xml", "not read: feed and sitemap document limit reached")
+    assert problems == [("https://x.org/s5.xml", LISTING_LIMIT)]
+
+
+def test_every_sitemap_left_unread_by_the_limit_is_a_problem():
+    children = [f"https://x.org/s{n}.xml" for n in range(12)]
+    documents = {
+        "https://x.org/index.xml": sitemap_index(*((child, None) for child in children)),
+        **{child: sitemap((child.replace(".xml", "/page"), None)) for child in children},
+    }
+    get = getter(documents)
+    specs = [
+        SourceSpec("sitemap", "https://x.org/index.xml"),
+        SourceSpec("feed", "https://x.org/feed.xml"),  # after the budget is spent
     ]
+    pages, problems = expand_sources(specs, get, max_listings=5)
+
+    assert get.asked == ["https://x.org/index.xml", *children[:4]]
+    assert pages == [child.replace(".xml", "/page") for child in children[:4]]
+    unread = [*children[4:], "https://x.org/feed.xml"]
+    assert problems == [(url, LISTING_LIMIT) for url in unread]  # 8 + 1, not only the next
 
 
 def test_unfetchable_and_non_listing_feeds_are_problems_and_runs_go_on():
