@@ -81,7 +81,7 @@ class TemporaryServer:
                     f"the temporary Prefect server exited (code {self._process.returncode}) "
                     f"before it was ready: {self._last_error()}"
                 )
-            if self._healthy():
+            if healthy(self.port):
                 return
             time.sleep(0.1)
         raise LocalAPIError(
@@ -99,16 +99,6 @@ class TemporaryServer:
                 self._process.kill()
                 self._process.wait()
         self._output.close()
-
-    def _healthy(self) -> bool:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        try:
-            connection.request("GET", "/api/health")
-            return connection.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            connection.close()
 
     def _last_error(self) -> str:
         """The server's last line of output that names an error (or its last line)."""
@@ -165,3 +155,15 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def healthy(port: int) -> bool:
+    """Whether a Prefect API server on 127.0.0.1:``port`` answers its health check."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/api/health")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()

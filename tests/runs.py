@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+from dataset.lock import dataset_lock
 
 PRESSROOM = str(Path(sys.executable).with_name("pressroom"))
 
@@ -28,3 +33,23 @@ def rows(out: Path | str, query: str) -> list[tuple]:
             "QUARANTINE", f"'{out}/quarantine/**/*.parquet'"
         )
     ).fetchall()
+
+
+@contextmanager
+def held_lock(out: Path) -> Iterator[None]:
+    """The dataset's lock held by another thread for the block, as by another run."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with dataset_lock(out, "a test holding the lock", wait_s=0):
+            taken.set()
+            release.wait(timeout=300)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait(timeout=30)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join(timeout=30)

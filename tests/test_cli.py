@@ -1,9 +1,7 @@
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,14 +11,13 @@ from typer.testing import CliRunner
 
 import pressroom
 from dataset import write_documents
-from dataset.lock import dataset_lock
 from flows.ingest import ingest
 from pressroom import progress
 from pressroom.cli import app
 from pressroom.report import NoDocumentProduced, reason_group
 from tests.hosts import closed_port_url
 from tests.pages import document
-from tests.runs import rows, run_pressroom
+from tests.runs import held_lock, rows, run_pressroom
 
 runner = CliRunner()
 
@@ -30,26 +27,6 @@ def one_line_error(completed, message: str) -> None:
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
     assert "Traceback" not in completed.stdout + completed.stderr
-
-
-@contextmanager
-def held_lock(out: Path) -> Iterator[None]:
-    """The dataset's lock held by another thread for the block, as by another run."""
-    taken, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with dataset_lock(out, "a test holding the lock", wait_s=0):
-            taken.set()
-            release.wait(timeout=300)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    taken.wait(timeout=30)
-    try:
-        yield
-    finally:
-        release.set()
-        holder.join(timeout=30)
 
 
 def test_help_documents_every_command_and_option():

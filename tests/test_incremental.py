@@ -17,7 +17,7 @@ from dataset.lock import DatasetLocked, dataset_lock
 from dataset.maintenance import canonical_documents, compact, read_table
 from flows.ingest import ingest
 from tests.pages import PARAGRAPHS, article_html
-from tests.runs import rows
+from tests.runs import held_lock, rows
 
 pytestmark = pytest.mark.prefect
 ORIGINAL = Path(__file__).parent / "fixtures" / "us_mission_joint_statement_original.txt"
@@ -99,22 +99,11 @@ def test_concurrent_runs_wait_for_each_other(prefect_api, inputs, tmp_path):
 
 def test_a_run_that_cannot_get_the_lock_fails_clearly(prefect_api, inputs, tmp_path):
     out = tmp_path / "out"
-    taken, release = threading.Event(), threading.Event()
-
-    def hold() -> None:  # as another run would: the thread that holds the lock may re-enter it
-        with dataset_lock(out, "a test holding the lock", wait_s=0):
-            taken.set()
-            release.wait(timeout=300)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    taken.wait(timeout=30)
-    try:
-        with pytest.raises(DatasetLocked, match="being written by another pressroom run"):
-            run(["000"], inputs, out, lock_wait_s=0.5)
-    finally:
-        release.set()
-        holder.join(timeout=30)
+    with (
+        held_lock(out),
+        pytest.raises(DatasetLocked, match="being written by another pressroom run"),
+    ):
+        run(["000"], inputs, out, lock_wait_s=0.5)
     assert not (out / "documents").exists()
     with dataset_lock(out, "this thread", wait_s=0), dataset_lock(out, "again", wait_s=0):
         run(["000"], inputs, out, lock_wait_s=0)  # the thread holding it runs the flow
