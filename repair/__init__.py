@@ -36,13 +36,18 @@ def repair_text(
     language: str | None = None,
     lexicon: Lexicon | None = None,
     settings: SpinSettings = SpinSettings(),
+    judged_spun: bool | None = None,
 ) -> RepairedText:
     """Normalise Unicode; in English text, detect spinning and restore the original wording
-    (lexicon, then thesaurus candidates the context strongly prefers)."""
+    (lexicon, then thesaurus candidates the context strongly prefers).
+
+    ``judged_spun`` overrides detection with a verdict reached elsewhere: a title or header
+    field is too short to judge alone and takes the verdict of its document's body.
+    """
     text, repairs = normalize_with_repairs(extracted)
     if language not in ENGLISH:
         return RepairedText(text, repairs)
-    spin = assess_spin(text, lexicon, settings=settings)
+    spin = assess_spin(text, lexicon, settings=settings, judged_spun=judged_spun)
     if spin.is_spun:
         taken = [(e.start, e.end) for e in spin.edits] + [(f.start, f.end) for f in spin.flags]
         edits, flags = restore_candidates(text, taken, settings)

@@ -47,8 +47,11 @@ def assess_spin(
     lexicon: Lexicon | None = None,
     counts: NgramCounts | None = None,
     settings: SpinSettings = SpinSettings(),
+    judged_spun: bool | None = None,
 ) -> SpinAssessment:
     """Score ``text`` and, if it is spun, plan the lexicon's restorations.
+
+    ``judged_spun``, when given, replaces the verdict computed from ``text`` (see ``repair_text``).
 
     A swap whose neighbours go far better with the original ("peace and safety" next to
     "international") is an improbable collocation and weighs like a signature; one whose
@@ -70,6 +73,8 @@ def assess_spin(
     score = spin_score(len(strong), weak, sum(1 for _ in WORD.finditer(text)), settings)
     distinct = len({m.entry for m in strong})
     is_spun = distinct >= settings.min_signatures and score >= settings.threshold
+    if judged_spun is not None:
+        is_spun = judged_spun
     assessment = SpinAssessment(round(score, 4), is_spun)
     for match in matches:
         if match.entry.kind == "signature":
