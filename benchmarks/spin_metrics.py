@@ -66,3 +66,49 @@ class EditScore:
     def tokens_restored(self) -> float:
         """Share of spun words whose original wording came back exactly."""
         return self.restored_tokens / self.gold_tokens if self.gold_tokens else 1.0
+
+
+class OutputAlignment:
+    """Output-based scoring: the repaired text aligned word by word with the original.
+
+    Unlike exact edit matching, this does not depend on where an edit's boundaries fall: a gold
+    run "local weather fashions" → "climate models" restored by two system edits ("local
+    weather" → "climate", "fashions" → "models") counts as restored, and both edits as right.
+    """
+
+    def __init__(self, repaired: list[str], original: list[str]):
+        self.to_original: dict[int, int] = {}
+        self.to_repaired: dict[int, int] = {}
+        matcher = SequenceMatcher(None, repaired, original, autojunk=False)
+        for tag, r1, r2, j1, _ in matcher.get_opcodes():
+            if tag == "equal":
+                for offset in range(r2 - r1):
+                    self.to_original[r1 + offset] = j1 + offset
+                    self.to_repaired[j1 + offset] = r1 + offset
+
+    def restored(self, j1: int, j2: int) -> bool:
+        """Whether original words ``j1:j2`` stand, in one piece, at their place in the repaired
+        text: each aligned, consecutively, and next to the aligned neighbours on either side (an
+        empty run: its two neighbours are adjacent in the repaired text)."""
+        return _contiguous(self.to_repaired, j1, j2)
+
+    def correct(self, r1: int, r2: int) -> bool:
+        """Whether the repaired words ``r1:r2`` a system edit wrote are the original's words at
+        that place (same rule, read from the repaired side)."""
+        return _contiguous(self.to_original, r1, r2)
+
+
+def _contiguous(mapping: dict[int, int], start: int, end: int) -> bool:
+    """Whether positions ``start:end`` map to consecutive positions, and so do the neighbours
+    ``start - 1`` and ``end`` where they are mapped (both must be, for an empty run)."""
+    if start == end:
+        return (
+            start - 1 in mapping and end in mapping and mapping[end] == mapping[start - 1] + 1
+        )
+    if any(k not in mapping for k in range(start, end)):
+        return False
+    if any(mapping[k + 1] != mapping[k] + 1 for k in range(start, end - 1)):
+        return False
+    before = start - 1 not in mapping or mapping[start - 1] == mapping[start] - 1
+    after = end not in mapping or mapping[end] == mapping[end - 1] + 1
+    return before and after

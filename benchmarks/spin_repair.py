@@ -21,7 +21,11 @@ Held-out entries: an entry is held out when a stable hash (SHA-256) of its ``spu
 the lowest ``--held-out-share`` of the hash range, so the split does not depend on ``--seed`` or
 on the order of the lexicon file. The simulator uses every entry; the system under test gets
 ``default_lexicon().without(held out)``, so the figures show how detection and restoration
-generalise beyond the table.
+generalise beyond the table. The inverse-spinner table (``repair/data/inverse_spinner.tsv``)
+also carries the lexicon's pairs: for the system under test, every (spun, original) form of a
+held-out entry, and every word run aligned inside one ("an vital" / "an important" gives vital /
+important), loses its lexicon support, and is dropped unless public evidence (the PPS list, real
+pages, a curated force) supports it too.
 
 Scoring uses ``benchmarks/spin_metrics.py``: the gold edits are the word runs where the spun copy
 differs from the original, the system edits are the runs where ``repair_text``'s output differs
@@ -66,7 +70,8 @@ import time
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import trafilatura
@@ -74,7 +79,13 @@ from spin_metrics import WORD, EditKey, EditScore, edits, words
 
 from extractors.language import detect_language
 from repair import RepairedText, normalize_text, repair_text
-from repair.lexicon import Lexicon, LexiconEntry, default_lexicon
+from repair.lexicon import (
+    InverseTable,
+    Lexicon,
+    LexiconEntry,
+    default_inverse_table,
+    default_lexicon,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = REPO_ROOT / "data" / "samples"
@@ -230,19 +241,41 @@ def held_out_entries(entries: Iterable[LexiconEntry], share: float) -> frozenset
     return frozenset(entry for entry in entries if position(entry) < share)
 
 
+def table_without(table: InverseTable, held_out: Iterable[LexiconEntry]) -> InverseTable:
+    """``table`` without the support that held-out lexicon entries give it."""
+    hidden = set()
+    for entry in held_out:
+        for spun, original in entry.forms():
+            spun_words, original_words = _key(spun).split(), _key(original).split()
+            hidden.add((" ".join(spun_words), " ".join(original_words)))
+            for tag, i1, i2, j1, j2 in SequenceMatcher(
+                None, spun_words, original_words, autojunk=False
+            ).get_opcodes():
+                if tag == "replace":
+                    hidden.add((" ".join(spun_words[i1:i2]), " ".join(original_words[j1:j2])))
+    pairs = []
+    for pair in table.pairs:
+        if (pair.spun, pair.original) in hidden:
+            pair = replace(pair, lexicon=0)
+        if pair.support:
+            pairs.append(pair)
+    return InverseTable(pairs)
+
+
 # --- running the system ------------------------------------------------------------------------
 
 
 class System:
-    """``repair_text`` with a given lexicon; a crash counts as no repair and is tallied."""
+    """``repair_text`` with a given lexicon and table; a crash counts as no repair, tallied."""
 
-    def __init__(self, lexicon: Lexicon):
+    def __init__(self, lexicon: Lexicon, table: InverseTable):
         self.lexicon = lexicon
+        self.table = table
         self.errors: list[str] = []
 
     def __call__(self, name: str, text: str) -> RepairedText:
         try:
-            return repair_text(text, "en", lexicon=self.lexicon)
+            return repair_text(text, "en", lexicon=self.lexicon, table=self.table)
         except Exception as error:
             self.errors.append(f"{name}: {error!r}")
             return RepairedText(text)
@@ -508,8 +541,11 @@ def main(argv: list[str] | None = None) -> int:
 
     shipped = default_lexicon()
     held_out = held_out_entries(shipped.entries, args.held_out_share)
-    full_system = System(shipped)
-    test_system = System(shipped.without(lambda entry: entry in held_out))
+    table = default_inverse_table()
+    full_system = System(shipped, table)
+    test_system = System(
+        shipped.without(lambda entry: entry in held_out), table_without(table, held_out)
+    )
     spinner = Spinner(shipped.entries, args.p)
 
     spun_scores, clean_scores = SpunScores(), CleanScores()

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas import (
@@ -39,6 +40,7 @@ from schemas import (
     Document,
     QuarantineRecord,
 )
+from schemas.tables import STRUCT_FIELD_DEFAULTS
 
 
 @contextmanager
@@ -85,13 +87,42 @@ def existing_ids(folder: Path, column: str) -> set[str]:
 
 
 def read_as(file: Path, schema: pa.Schema) -> pa.Table:
-    """The columns of ``schema`` from one file; columns the file predates come back as nulls."""
-    present = set(pq.read_schema(file).names)
-    table = pq.read_table(file, columns=[name for name in schema.names if name in present])
+    """The columns of ``schema`` from one file; columns the file predates come back as nulls,
+    struct fields it predates with their value in ``STRUCT_FIELD_DEFAULTS``."""
+    written = pq.read_schema(file)
+    table = pq.read_table(file, columns=[name for name in schema.names if name in written.names])
     for column in schema:
-        if column.name not in present:
+        if column.name not in written.names:
             table = table.append_column(column.name, pa.nulls(table.num_rows, column.type))
-    return table.select(schema.names).cast(schema)
+    table = table.select(schema.names).cast(schema)
+    for (column, name), value in STRUCT_FIELD_DEFAULTS.items():
+        if column in schema.names and _lacks_struct_field(written, column, name):
+            filled = _struct_field_filled(table.column(column), name, value)
+            table = table.set_column(schema.get_field_index(column), column, filled)
+    return table
+
+
+def _lacks_struct_field(written: pa.Schema, column: str, name: str) -> bool:
+    """Whether the list-of-struct ``column`` was written without the struct field ``name``."""
+    if column not in written.names:
+        return False
+    return written.field(column).type.value_type.get_field_index(name) < 0
+
+
+def _struct_field_filled(column: pa.ChunkedArray, name: str, value: str) -> pa.ChunkedArray:
+    """A list-of-struct column whose struct field ``name`` holds ``value`` where it is null."""
+    chunks = []
+    for lists in column.chunks:
+        items = lists.values
+        children = [
+            pc.fill_null(items.field(index), value) if child.name == name else items.field(index)
+            for index, child in enumerate(items.type)
+        ]
+        items = pa.StructArray.from_arrays(children, fields=list(items.type), mask=items.is_null())
+        chunks.append(
+            pa.ListArray.from_arrays(lists.offsets, items, type=lists.type, mask=lists.is_null())
+        )
+    return pa.chunked_array(chunks, column.type)
 
 
 def read_rows(folder: Path, columns: list[str], where: Sequence[tuple] = ()) -> list[dict]:

@@ -16,6 +16,7 @@ _MODULES = {
     "shingles": "dedup.shingles",
     "Reference": "dedup.spun",
     "adopt_earlier_spun": "dedup.spun",
+    "attach_paraphrases": "dedup.paraphrase",
     "attach_spun_copies": "dedup.spun",
     "earlier_references": "dedup.spun",
     "earlier_spun_canonicals": "dedup.spun",

@@ -30,6 +30,8 @@ _HOME_WORDS = {
     "首页",
 }
 _END_MARKER = re.compile(r"\s*(?:/end/|-end-|###|-30-)\s*$", re.IGNORECASE)
+HEADER_LINE_SEPARATOR = "; "
+"""Joins the header lines of one field (the issuer's "Mission; Office")."""
 
 
 def extract_text(text: str) -> Extraction:
@@ -113,7 +115,9 @@ def _parse_header(lines: list[str], start: int, extraction: Extraction) -> int:
 
     A header is a run of short lines ending in a date line or a release status line ("For
     Immediate Release") within the first few lines after the title. Without such an anchor the
-    short lines are body text (a subtitle, a salutation) and stay.
+    short lines are body text (a subtitle, a salutation) and stay. A release status this parser
+    does not know (a spun "For Instant Launch") stays among the issuer lines until repair has
+    restored it (``pressroom.pipeline.repair_document`` then moves it).
     """
     short_lines: list[str] = []
     issuers: list[str] = []
@@ -137,7 +141,7 @@ def _parse_header(lines: list[str], start: int, extraction: Extraction) -> int:
         else:
             short_lines.append(line)
     if header_end > start:
-        extraction.issuer = "; ".join(issuers) or None
+        extraction.issuer = HEADER_LINE_SEPARATOR.join(issuers) or None
     return header_end
 
 

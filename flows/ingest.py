@@ -47,6 +47,7 @@ from dedup import (
     DedupStats,
     History,
     adopt_earlier_spun,
+    attach_paraphrases,
     attach_spun_copies,
     deduplicate,
     earlier_references,
@@ -206,8 +207,11 @@ def dedup(docs: list[Document], settings: IngestSettings, out: Path) -> DedupSta
     if any(doc.is_spun or doc.spin_flags for doc in docs):
         # the dataset's clean documents are searched for documents judged spun only, not for
         # those with a flagged phrase (common in clean text; they are matched within the run)
-        earlier = earlier_references(out) if any(doc.is_spun for doc in docs) else []
+        spun = any(doc.is_spun for doc in docs)
+        earlier = earlier_references(out, history) if spun and len(history) else []
         attach_spun_copies(docs, earlier, settings.spin)
+    # originals of paraphrased copies are found by their stored keys; only candidates are read
+    stats.changes += attach_paraphrases(docs, history)
     progress.advance("deduplicate")
     if len(history):
         earlier_spun = earlier_spun_canonicals(out, history)
@@ -217,6 +221,7 @@ def dedup(docs: list[Document], settings: IngestSettings, out: Path) -> DedupSta
     kinds = Counter(doc.dup_kind for doc in docs)
     stats.exact_duplicates, stats.near_duplicates = kinds["exact"], kinds["near"]
     stats.spun_copies = kinds["spun"]
+    stats.paraphrases = kinds["paraphrase"]
     return stats
 
 
@@ -498,7 +503,7 @@ def _ingest(
     counts = manifest["counts"]
     logger.info(
         "run %s: %d documents (%d written, %d already in the dataset), %d quarantined, "
-        "%d exact + %d near duplicates, %d spun copies",
+        "%d exact + %d near duplicates, %d spun copies, %d paraphrased copies",
         run_id,
         counts["documents"],
         counts["written"],
@@ -507,6 +512,7 @@ def _ingest(
         counts["exact_duplicates"],
         counts["near_duplicates"],
         counts["spun_copies_clustered"],
+        counts["paraphrases_clustered"],
     )
     if manifest["failure"]:
         raise NoDocumentProduced(manifest["failure"], manifest)
@@ -634,6 +640,7 @@ def _ingest_chunk(
             "near_duplicates": stats.near_duplicates,
             "spun": sum(1 for doc in docs if doc.is_spun),
             "spun_copies_clustered": stats.spun_copies,
+            "paraphrases_clustered": stats.paraphrases,
             "repairs": sum(1 for doc in docs for r in doc.repairs if r.method != "unicode"),
             "unicode_repairs": sum(1 for doc in docs for r in doc.repairs if r.method == "unicode"),
             "clusters": stats.clusters,

@@ -320,24 +320,67 @@ def extract(
     sys.stdout.write("\n")
 
 
+REPAIR_METADATA = (
+    "doc_id",
+    "source_uri",
+    "url",
+    "title",
+    "issuer",
+    "release_status",
+    "published_at",
+    "author",
+    "site",
+    "language",
+    "encoding",
+    "extractor",
+)
+"""The document fields ``pressroom repair --json`` gives under ``metadata``."""
+HEADER_FIELDS = ("title", "issuer", "release_status", "published_at")
+
+
 @app.command()
 def repair(
     file: PageFile,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="One JSON object: text, metadata, spin_score, is_spun, edits and flags.",
+        ),
+    ] = False,
 ) -> None:
-    """Print one document's repaired text, then its spin score, edits and flagged spans."""
+    """Print one document's repaired title, header and text, then its spin score, edits and
+    flagged spans (each located in the field it names)."""
     doc = _one_document(file)
+    if as_json:
+        report = {
+            "text": doc.text,
+            "metadata": {name: getattr(doc, name) for name in REPAIR_METADATA},
+            "spin_score": doc.spin_score,
+            "is_spun": doc.is_spun,
+            "edits": [{"field": edit.field, **asdict(edit)} for edit in doc.repairs],
+            "flags": [{"field": flag.field, **asdict(flag)} for flag in doc.spin_flags],
+        }
+        json.dump(report, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        sys.stdout.write("\n")
+        return
+    header = [f"{name}: {value}" for name in HEADER_FIELDS if (value := getattr(doc, name))]
+    if header:
+        typer.echo("\n".join(header) + "\n")
     typer.echo(doc.text)
     typer.echo(f"\n--- spin_score {doc.spin_score:.3f}, is_spun {doc.is_spun}")
-    typer.echo(f"--- {len(doc.repairs)} edits (offsets in the text above)")
+    typer.echo(f"--- {len(doc.repairs)} edits (offsets in the field named)")
     for edit in doc.repairs:
         typer.echo(
-            f"{edit.start:>6}-{edit.end:<6} {edit.method:<9} {edit.confidence:.2f}  "
-            f"{edit.before!r} -> {edit.after!r}"
+            f"{edit.field:<14} {edit.start:>6}-{edit.end:<6} {edit.method:<9} "
+            f"{edit.confidence:.2f}  {edit.before!r} -> {edit.after!r}"
         )
     if doc.spin_flags:
         typer.echo(f"--- {len(doc.spin_flags)} flagged spans, left as they are")
         for flag in doc.spin_flags:
-            typer.echo(f"{flag.start:>6}-{flag.end:<6} {flag.span!r}: {flag.reason}")
+            typer.echo(
+                f"{flag.field:<14} {flag.start:>6}-{flag.end:<6} {flag.span!r}: {flag.reason}"
+            )
 
 
 Dataset = Annotated[

@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import TypeVar
 
 from dedup.shingles import content_hash
+from extractors.patterns import is_release_status
 from extractors.recurring import learn_recurring_lines, remove_recurring_lines, site_key
+from extractors.text import HEADER_LINE_SEPARATOR
 from pressroom import progress
 from pressroom.process import EMPTY_BODY, process_document, warm_up
 from pressroom.sandbox import ItemTimeout, Sandbox, SandboxPool, WorkerDied, start_fork_server
 from pressroom.settings import BoilerplateSettings, ExtractSettings, ReadSettings, SpinSettings
 from repair import repair_text
 from repair import warm_up as load_repair_data
+from repair.fields import RepairedField, repaired_field
 from schemas import Document, QuarantineRecord, RawDocument, StageError
 from sources import iter_input_files, read_file
 
@@ -175,20 +178,52 @@ def remove_site_boilerplate(
 
 
 def repair_document(doc: Document, settings: SpinSettings = SpinSettings()) -> Document:
-    """Normalise and repair one document's body; the body as extracted is kept alongside."""
+    """Normalise and repair one document's body, then its title and header with the body's
+    verdict; the body as extracted is kept alongside, header fields' originals in ``repairs``."""
     repaired = repair_text(doc.text, doc.language, settings=settings)
     if not repaired.text:
         raise StageError("repair", f"{EMPTY_BODY}: only invisible or control characters")
+    header = repair_header(doc, repaired.is_spun, settings)
     return replace(
         doc,
+        title=header["title"].value or None,
+        issuer=header["issuer"].value or None,
+        release_status=header["release_status"].value or None,
         extracted_text=doc.text,
         text=repaired.text,
         content_hash=content_hash(repaired.text),
-        repairs=repaired.repairs,
+        repairs=[r for value in header.values() for r in value.repairs] + repaired.repairs,
         spin_score=repaired.spin_score,
         is_spun=repaired.is_spun,
-        spin_flags=repaired.flags,
+        spin_flags=[f for value in header.values() for f in value.flags] + repaired.flags,
     )
+
+
+def repair_header(
+    doc: Document, judged_spun: bool, settings: SpinSettings = SpinSettings()
+) -> dict[str, RepairedField]:
+    """``title``, ``issuer`` and ``release_status`` repaired with the body's verdict.
+
+    Each issuer line is repaired on its own; one that reads as a release status once restored
+    ("For Instant Launch" -> "For Immediate Release") moves to ``release_status``.
+    """
+    restore = partial(
+        repair_text, language=doc.language, settings=settings, judged_spun=judged_spun
+    )
+    issuer = [restore(line) for line in _header_lines(doc.issuer)]
+    status = [restore(line) for line in _header_lines(doc.release_status)]
+    status += [line for line in issuer if is_release_status(line.text)]
+    issuer = [line for line in issuer if not is_release_status(line.text)]
+    title = [restore(doc.title)] if doc.title else []
+    return {
+        "title": repaired_field("title", title, HEADER_LINE_SEPARATOR),
+        "issuer": repaired_field("issuer", issuer, HEADER_LINE_SEPARATOR),
+        "release_status": repaired_field("release_status", status, HEADER_LINE_SEPARATOR),
+    }
+
+
+def _header_lines(value: str | None) -> list[str]:
+    return value.split(HEADER_LINE_SEPARATOR) if value else []
 
 
 def repair_sandbox(settings: SpinSettings = SpinSettings()) -> Sandbox:

@@ -117,7 +117,8 @@ def summary_lines(manifest: dict) -> list[str]:
         f"  documents    {counts['documents']:,}: {counts['written']:,} written, "
         f"{counts['already_present']:,} already in the dataset",
         f"  duplicates   {counts['exact_duplicates']:,} exact, {counts['near_duplicates']:,} near, "
-        f"{counts['spun_copies_clustered']:,} spun copies of a clean original",
+        f"{counts['spun_copies_clustered']:,} spun copies of a clean original, "
+        f"{counts.get('paraphrases_clustered', 0):,} paraphrased copies of their original",
         f"  spun         {counts['spun']:,} documents judged spun, "
         f"{counts['repairs']:,} wording repairs",
     ]
@@ -147,6 +148,10 @@ def summary_markdown(manifest: dict) -> str:
         ("exact duplicates", counts["exact_duplicates"]),
         ("near duplicates (spun copies not included)", counts["near_duplicates"]),
         ("spun copies clustered with a clean original", counts["spun_copies_clustered"]),
+        (
+            "paraphrased copies clustered with their original",
+            counts.get("paraphrases_clustered", 0),
+        ),
         ("spun documents", counts["spun"]),
         ("wording repairs (spun text restored)", counts["repairs"]),
         ("Unicode repairs (mojibake, invisible characters)", counts["unicode_repairs"]),

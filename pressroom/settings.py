@@ -93,8 +93,13 @@ class DedupSettings:
 class SpinSettings:
     """Detecting and restoring spun text (see docs/spin.md for the measurements)."""
 
-    min_signatures: int = 2
-    """Distinct lexicon signatures a document needs before it can count as spun."""
+    min_signatures: float = 2.0
+    """Distinct strong lexicon hits a document needs before it can count as spun, each weighed
+    by its rarity in clean English (``common_weight``)."""
+    common_count: int = 10_000_000
+    """Web count above which a hit's spun wording is common in clean English."""
+    common_weight: float = 0.5
+    """Evidence a strong hit with common spun wording gives (a rare one gives 1)."""
     threshold: float = 0.3
     """``spin_score`` from which a document is spun: 0.5 is one signature per 100 words, 0.3 one
     per 233 (measured in docs/spin.md)."""
@@ -119,6 +124,37 @@ class SpinSettings:
     """Words more common than this (web count) are never replaced by a thesaurus candidate."""
     candidate_frequency: float = 5.0
     """A thesaurus candidate must be at least this many times more common than the word."""
+    table_window: int = 2
+    """Words of context either side of a span that the inverse-spinner table tier scores."""
+    table_margin: float = 2.5
+    """A table candidate replaces a span when its score (log10: language model, plus priors)
+    beats keeping the span by this much."""
+    table_common_margin: float = 1.5
+    """Added to ``table_margin`` for a one-word span more common than ``candidate_max_count``
+    (web count): common words are mostly the author's own ("point", "help")."""
+    table_gap: float = 1.0
+    """... and beats every other candidate for the span by this much (else the span is
+    flagged: "nonetheless" may stand for "still" or "however")."""
+    table_flag: float = 0.5
+    """A best candidate beating the span by this much, but not clearly, is flagged."""
+    table_prior: float = 0.5
+    """Weight of log10(1 + support) of a table pair in its candidate's score."""
+    table_determinism: float = 1.0
+    """Score added to every candidate of a span that is itself a word the spinner replaces."""
+    table_min_support: int = 4
+    """Table pairs with less support (see ``table_strong_support``) are not candidates."""
+    table_frequency: float = 2.0
+    """A one-word table candidate must be this many times more common (web count) than the
+    spun word, unless the spun word is itself one the spinner replaces."""
+    table_survivor_penalty: float = 1.0
+    """Score taken from a candidate that the text also uses unchanged elsewhere (the spinner
+    evidently left it alone there)."""
+    table_evidence: int = 3
+    """A text one strong lexicon hit short of spun is spun when the inverse-spinner table
+    restores this many distinct spans of it with a clear margin."""
+    table_strong_support: int = 5
+    """Support (PPS phrases; a lexicon entry counts 5, a real spun page 2) from which the
+    spinner is taken to replace a phrase whenever it meets it."""
     timeout_s: float = 60.0
     """Wall-clock limit for repairing one document in a worker process (Unicode and spin; the
     first spun document a worker sees also loads the thesaurus, a few seconds)."""

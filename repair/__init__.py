@@ -7,13 +7,14 @@ a clean copy of the same release when one is known.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from pressroom.settings import SpinSettings
-from repair.candidates import restore_candidates
+from repair.candidates import restore_candidates, restore_from_table
 from repair.edits import apply_edits, relocate
-from repair.lexicon import Lexicon, default_lexicon
+from repair.lexicon import InverseTable, Lexicon, default_inverse_table, default_lexicon
 from repair.ngrams import web_counts
-from repair.spin import assess_spin
+from repair.spin import SpinAssessment, assess_spin
 from repair.unicode import normalize_text, normalize_with_repairs
 from schemas import Repair, SpanFlag
 
@@ -37,9 +38,11 @@ def repair_text(
     lexicon: Lexicon | None = None,
     settings: SpinSettings = SpinSettings(),
     judged_spun: bool | None = None,
+    table: InverseTable | None = None,
 ) -> RepairedText:
     """Normalise Unicode; in English text, detect spinning and restore the original wording
-    (lexicon, then thesaurus candidates the context strongly prefers).
+    (lexicon, then inverse-spinner table candidates and thesaurus candidates that the context
+    clearly prefers).
 
     ``judged_spun`` overrides detection with a verdict reached elsewhere: a title or header
     field is too short to judge alone and takes the verdict of its document's body.
@@ -47,12 +50,16 @@ def repair_text(
     text, repairs = normalize_with_repairs(extracted)
     if language not in ENGLISH:
         return RepairedText(text, repairs)
-    spin = assess_spin(text, lexicon, settings=settings, judged_spun=judged_spun)
+    table = default_inverse_table() if table is None else table
+    spin = assess_spin(text, lexicon, settings=settings, judged_spun=judged_spun, table=table)
+    if judged_spun is None and _table_confirms(text, spin, settings, table):
+        spin = assess_spin(text, lexicon, settings=settings, judged_spun=True, table=table)
     if spin.is_spun:
-        taken = [(e.start, e.end) for e in spin.edits] + [(f.start, f.end) for f in spin.flags]
-        edits, flags = restore_candidates(text, taken, settings)
-        spin.edits += edits
-        spin.flags += flags
+        for tier in (partial(restore_from_table, table=table), restore_candidates):
+            taken = [(e.start, e.end) for e in spin.edits] + [(f.start, f.end) for f in spin.flags]
+            edits, flags = tier(text, taken, settings)
+            spin.edits += edits
+            spin.flags += flags
     restored, repairs = apply_edits(text, spin.edits, repairs)
     flags = [
         replace(f, start=relocate(f.start, spin.edits), end=relocate(f.end, spin.edits))
@@ -61,14 +68,31 @@ def repair_text(
     return RepairedText(restored, repairs, spin.spin_score, spin.is_spun, flags)
 
 
+def _table_confirms(
+    text: str, spin: SpinAssessment, settings: SpinSettings, table: InverseTable
+) -> bool:
+    """Whether a text one strong lexicon hit short of spun (and dense enough) has, besides, at
+    least ``table_evidence`` distinct spans that the inverse-spinner table restores with a clear
+    margin."""
+    if spin.is_spun or spin.spin_score < settings.threshold:
+        return False
+    if spin.evidence < settings.min_signatures - 1:
+        return False
+    edits, _ = restore_from_table(text, [], settings, table)
+    return len({text[e.start : e.end].lower() for e in edits}) >= settings.table_evidence
+
+
 def warm_up() -> None:
-    """Load the lexicon (its matcher compiled) and the web n-gram counts ahead of the first text;
-    the thesaurus, needed for spun texts only, is loaded when one comes."""
+    """Load the lexicon (its matcher compiled), the inverse-spinner table and the web n-gram
+    counts ahead of the first text; the thesaurus and the language model, needed for spun texts
+    only, are loaded when one comes."""
     list(default_lexicon().find(""))
+    default_inverse_table()
     web_counts()
 
 
 __all__ = [
+    "InverseTable",
     "Lexicon",
     "RepairedText",
     "default_lexicon",

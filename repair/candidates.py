@@ -1,5 +1,18 @@
-"""Third restoration tier: context-scored candidates for spun words the lexicon does not know.
+"""Context-scored restoration of spun words the lexicon does not restore by itself.
 
+Two tiers, used only in documents already judged spun.
+
+**Inverse-spinner table** (``restore_from_table``). Every word run of the text that is the spun
+side of a table pair is a span; its candidates are the pair's originals. Each wording (the span
+as it is, and each candidate) is scored by the language model over a window of
+``SpinSettings.table_window`` words either side, plus the pair's prior (log10 of its support),
+plus the spinner-determinism prior: a span that is itself a word the spinner replaces (a
+well-supported original) rarely survives in a spun text, so seeing it favours a change
+("important" written for "significant"). The best candidate replaces the span only when it
+beats keeping it by ``table_margin`` and every other candidate by ``table_gap``; a candidate that
+beats keeping by less, or ties with another, is flagged.
+
+**Thesaurus** (``restore_candidates``).
 A spinner replaces a word with a "synonym" from its thesaurus. Read both ways, a thesaurus says
 which words a suspicious word may stand for: "surroundings" and "environment" are listed
 together, so "environment" is a candidate for "surroundings". A candidate replaces the word only
@@ -11,11 +24,13 @@ when
   web bigram counts, as for lexicon swaps), and
 - every occurrence of the word in the document picks the same candidate by that margin.
 
-Everything else stays as it is. Used only in documents already judged spun.
+Everything else stays as it is.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 import sys
 from collections import defaultdict
@@ -26,11 +41,181 @@ from importlib.resources import files
 
 from pressroom.settings import SpinSettings
 from repair.edits import WORD, Edit, match_case
+from repair.language_model import LanguageModel, default_language_model
+from repair.lexicon import InverseTable, default_inverse_table
 from repair.ngrams import NgramCounts, web_counts
 from schemas import SpanFlag
 
 CONTEXT_CONFIDENCE = 0.6
+TABLE_CONFIDENCE = 0.75
+MAX_TABLE_WORDS = 3
+"""Longest spun run the table tier looks up (longer ones are the lexicon's)."""
 _PLAIN_WORD = re.compile(r"[a-z]+")
+_TABLE_WORD = re.compile(r"[A-Za-z]+(?:[-'’][A-Za-z]+)*")
+_ARTICLE = re.compile(r"\b(an?)\s+$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A word run of the text that the table lists as spinner output."""
+
+    start: int
+    end: int
+    spun: str
+    left: tuple[str, ...]
+    right: tuple[str, ...]
+
+
+def restore_from_table(
+    text: str,
+    taken: Iterable[tuple[int, int]],
+    settings: SpinSettings = SpinSettings(),
+    table: InverseTable | None = None,
+    model: LanguageModel | None = None,
+) -> tuple[list[Edit], list[SpanFlag]]:
+    """Edits and flags for table spans of ``text`` outside ``taken`` (see module docstring)."""
+    table = table or default_inverse_table()
+    model = model or default_language_model()
+    counts = web_counts()
+    present = frozenset(t.group().lower().replace("’", "'") for t in _TABLE_WORD.finditer(text))
+    edits: list[Edit] = []
+    flags: list[SpanFlag] = []
+    for span in _table_spans(text, taken, table, settings.table_window):
+        choice, reason = _choose(span, table, model, settings, present, counts)
+        if choice:
+            edits.append(_table_edit(text, span, choice))
+        elif reason:
+            flags.append(SpanFlag(span.start, span.end, text[span.start : span.end], reason, 0.5))
+    return edits, flags
+
+
+def _table_spans(
+    text: str, taken: Iterable[tuple[int, int]], table: InverseTable, window: int
+) -> Iterator[Span]:
+    """Longest table spans, left to right, in lower case or sentence-initial capitals only.
+
+    Capitalised words inside a sentence are names (or parts of names) and left alone.
+    """
+    spans = sorted(taken)
+    tokens = list(_TABLE_WORD.finditer(text))
+    index = 0
+    while index < len(tokens):
+        for size in range(min(MAX_TABLE_WORDS, table.longest), 0, -1):
+            run = tokens[index : index + size]
+            if len(run) < size or not _joined(text, run):
+                continue
+            spun = " ".join(t.group().lower().replace("’", "'") for t in run)
+            start, end = run[0].start(), run[-1].end()
+            if (
+                table.candidates(spun)
+                and _written_plain(text, run)
+                and not any(s < end and start < e for s, e in spans)
+            ):
+                left = _context(text, tokens, index, -1, window)
+                right = _context(text, tokens, index + size - 1, 1, window)
+                yield Span(start, end, spun, left, right)
+                index += size
+                break
+        else:
+            index += 1
+
+
+def _joined(text: str, run: list[re.Match[str]]) -> bool:
+    return all(text[a.end() : b.start()] == " " for a, b in itertools.pairwise(run))
+
+
+def _written_plain(text: str, run: list[re.Match[str]]) -> bool:
+    """Lower case, or capitalised only as the first word of a sentence."""
+    words = [t.group() for t in run]
+    if all(w.islower() for w in words):
+        return True
+    before = text[max(0, run[0].start() - 3) : run[0].start()]
+    sentence_start = not before.strip() and ("\n" in before or run[0].start() == 0)
+    sentence_start = sentence_start or bool(re.search(r"[.!?][\"”’)]?\s+$", before))
+    return sentence_start and words[0][1:].islower() and all(w.islower() for w in words[1:])
+
+
+def _context(
+    text: str, tokens: list[re.Match[str]], index: int, step: int, window: int
+) -> tuple[str, ...]:
+    """Up to ``window`` words next to ``tokens[index]`` on one side, within the same clause."""
+    found: list[str] = []
+    current = index
+    while len(found) < window and 0 <= current + step < len(tokens):
+        nearer, further = sorted((tokens[current], tokens[current + step]), key=lambda t: t.start())
+        if text[nearer.end() : further.start()] != " ":
+            break
+        current += step
+        found.append(tokens[current].group().lower().replace("’", "'"))
+    return tuple(reversed(found)) if step < 0 else tuple(found)
+
+
+def _choose(
+    span: Span,
+    table: InverseTable,
+    model: LanguageModel,
+    settings: SpinSettings,
+    present: frozenset[str],
+    counts: NgramCounts,
+) -> tuple[str | None, str | None]:
+    """The original to write, or (None, a flag reason) when uncertain, or (None, None)."""
+    if not span.left and not span.right:
+        return None, None
+    replaced_word = table.original_support(span.spun) >= settings.table_strong_support
+    determinism = settings.table_determinism * replaced_word
+    pairs = [
+        pair
+        for pair in table.candidates(span.spun)
+        if pair.support >= settings.table_min_support
+        and (replaced_word or _rarer(span.spun, pair.original, counts, settings))
+    ]
+    if not pairs:
+        return None, None
+    keep = model.logprob([*span.left, *span.spun.split(), *span.right])
+    scored = sorted(
+        (
+            model.logprob([*span.left, *pair.original.split(), *span.right])
+            - keep
+            + settings.table_prior * math.log10(1 + pair.support)
+            + determinism
+            - settings.table_survivor_penalty * (pair.original in present),
+            pair.original,
+        )
+        for pair in pairs
+    )
+    best, original = scored[-1]
+    runner_up = scored[-2][0] if len(scored) > 1 else -math.inf
+    margin = settings.table_margin
+    if " " not in span.spun and counts.unigram(span.spun) > settings.candidate_max_count:
+        margin += settings.table_common_margin
+    if best >= margin and best - runner_up >= settings.table_gap:
+        return original, None
+    if best >= settings.table_flag:
+        others = ", ".join(repr(o) for _, o in reversed(scored[-3:]))
+        return None, f"spinner table: context does not clearly decide ({others})"
+    return None, None
+
+
+def _rarer(spun: str, original: str, counts: NgramCounts, settings: SpinSettings) -> bool:
+    """Whether a one-word spun form is ``table_frequency`` times rarer than the original (the
+    spinner writes unusual words for common ones); phrases always pass."""
+    if " " in spun or " " in original:
+        return True
+    return counts.unigram(original) >= settings.table_frequency * counts.unigram(spun)
+
+
+def _table_edit(text: str, span: Span, original: str) -> Edit:
+    """The edit writing ``original`` for the span, fixing a preceding "a"/"an" where needed."""
+    after = match_case(text[span.start : span.end], original)
+    start = span.start
+    article = _ARTICLE.search(text, max(0, start - 4), start)
+    if article:
+        wanted = "an" if after[:1].lower() in "aeiou" else "a"
+        if article.group(1).lower() != wanted:
+            wanted = match_case(article.group(1), wanted)
+            after = text[article.start() : start].replace(article.group(1), wanted, 1) + after
+            start = article.start()
+    return Edit(start, span.end, after, "context", TABLE_CONFIDENCE)
 
 
 class Thesaurus:

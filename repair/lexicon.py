@@ -160,3 +160,97 @@ def _phrase_pattern(phrase: str) -> str:
 
 def _key(phrase: str) -> str:
     return " ".join(phrase.lower().replace("’", "'").split())
+
+
+INVERSE_TABLE_PATH = Path(__file__).parent / "data" / "inverse_spinner.tsv"
+REAL_NAMES_PATH = Path(__file__).parent / "data" / "real_names.tsv"
+LEXICON_WEIGHT = 5
+"""Support one curated-lexicon entry gives a pair, in PPS phrases."""
+REAL_WEIGHT = 2
+"""Support one real spun page gives a pair, in PPS phrases (alignment of real pages is noisy:
+an original's own later edits look like substitutions)."""
+
+
+@dataclass(frozen=True)
+class TablePair:
+    """One row of the inverse-spinner table: a spinner output and what it may stand for."""
+
+    spun: str
+    original: str
+    phrases: int
+    papers: int
+    lexicon: int
+    real: int
+    moby: bool
+
+    @property
+    def support(self) -> int:
+        """Evidence for the pair, counted in PPS phrases."""
+        return self.phrases + LEXICON_WEIGHT * self.lexicon + REAL_WEIGHT * self.real
+
+
+class InverseTable:
+    """The inverse-spinner table built by ``tools/build_spin_table.py``: lower-case phrases."""
+
+    def __init__(self, pairs: Iterable[TablePair]):
+        self.pairs = tuple(pairs)
+        self._by_spun: dict[str, list[TablePair]] = {}
+        self._as_original: dict[str, int] = {}
+        for pair in self.pairs:
+            self._by_spun.setdefault(pair.spun, []).append(pair)
+            observed = LEXICON_WEIGHT * pair.lexicon + REAL_WEIGHT * pair.real
+            self._as_original[pair.original] = self._as_original.get(pair.original, 0) + observed
+        self.longest = max((len(spun.split()) for spun in self._by_spun), default=0)
+
+    def candidates(self, spun: str) -> list[TablePair]:
+        """The pairs whose spun side is ``spun`` (lower case, single spaces)."""
+        return self._by_spun.get(spun, [])
+
+    def original_support(self, phrase: str) -> int:
+        """How strongly the evidence says this spinner family replaces ``phrase`` when it meets
+        it: curated-lexicon and real-page observations only (the PPS list records a family with
+        other, mostly technical, habits)."""
+        return self._as_original.get(phrase, 0)
+
+    def without(self, drop: Callable[[TablePair], bool]) -> InverseTable:
+        """A table without the pairs ``drop`` selects (for held-out evaluation)."""
+        return InverseTable(pair for pair in self.pairs if not drop(pair))
+
+
+@cache
+def default_inverse_table() -> InverseTable:
+    """The shipped inverse-spinner table, loaded once per process."""
+    return InverseTable(read_table(INVERSE_TABLE_PATH))
+
+
+def read_table(path: Path) -> list[TablePair]:
+    """The pairs of an inverse-spinner table file (see ``tools/build_spin_table.py``)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.reader(handle, delimiter="\t") if r and not r[0].startswith("#")]
+    header, *body = rows
+    if header[:7] != ["spun", "original", "phrases", "papers", "lexicon", "real", "moby"]:
+        raise ValueError(f"{path}: unexpected header {header}")
+    return [
+        TablePair(spun, original, int(phrases), int(papers), int(lexicon), int(real), moby == "1")
+        for spun, original, phrases, papers, lexicon, real, moby, *_ in body
+    ]
+
+
+@cache
+def real_names() -> re.Pattern[str]:
+    """Real names that contain spinner-like wording ("National Safety Council"), as one pattern.
+
+    ``repair/data/real_names.tsv`` lists them with their source; ``…`` at the end of a name
+    stands for any following capitalised words ("Safety Council of …").
+    """
+    with REAL_NAMES_PATH.open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.reader(handle, delimiter="\t") if r and not r[0].startswith("#")]
+    patterns = []
+    for name, *_ in rows[1:]:
+        open_ended = name.endswith("…")
+        parts = name.rstrip("… ").split()
+        pattern = r"\s+".join(re.escape(part) for part in parts)
+        if open_ended:
+            pattern += r"(?:\s+[A-Z][\w'’-]*)+"
+        patterns.append(pattern)
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(patterns)})(?![\w-])")

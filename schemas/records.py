@@ -52,7 +52,7 @@ class Extraction:
 
 @dataclass(frozen=True)
 class Repair:
-    """One change made to a document's text; ``text[start:end] == after`` in the repaired text."""
+    """One change made to a document's text or header; ``row[field][start:end] == after``."""
 
     start: int
     end: int
@@ -62,17 +62,22 @@ class Repair:
     method: str
     """``unicode``, ``reference``, ``lexicon`` or ``context``."""
     confidence: float
+    field: str = "text"
+    """The column the repair applies to: ``text`` (the body), ``title``, ``issuer`` or
+    ``release_status``."""
 
 
 @dataclass(frozen=True)
 class SpanFlag:
-    """A span that looks spun but was left as it is; ``text[start:end] == span``."""
+    """A span that looks spun but was left as it is; ``row[field][start:end] == span``."""
 
     start: int
     end: int
     span: str
     reason: str
     score: float
+    field: str = "text"
+    """The column the span is in, as for :class:`Repair`."""
 
 
 @dataclass
@@ -113,6 +118,9 @@ class Document:
     """MinHash signature (``num_perm`` little-endian uint32), kept for later runs' dedup."""
     lsh_bands: list[int] = field(default_factory=list)
     """LSH band keys of the signature, kept so later runs find candidates without the text."""
+    paraphrase_keys: list[int] | None = None
+    """Keys of its first anchors (``dedup.paraphrase``), set on English canonicals: later runs
+    find the originals of paraphrased copies by them without reading texts."""
 
 
 @dataclass

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.3"
-"""1.3: same columns as 1.2; ``minhash``/``lsh_bands`` use the vectorised hash family."""
+SCHEMA_VERSION = "1.5"
+"""1.3: same columns as 1.2; ``minhash``/``lsh_bands`` use the vectorised hash family.
+1.4: ``repairs`` and ``spin_flags`` entries name the column they apply to (``field``); title and
+header fields are repaired too. In rows written before 1.4 it is null, meaning ``text``.
+1.5: ``paraphrase_keys``, the anchor keys by which later runs find the original of a paraphrased
+copy (``dedup.paraphrase``); null in earlier rows and on documents that are not English
+canonicals."""
 
 _META = {b"pressroom.schema_version": SCHEMA_VERSION.encode()}
 
@@ -22,9 +27,10 @@ REPAIR = pa.struct(
         pa.field("after", pa.string()),
         pa.field("method", pa.string()),
         pa.field("confidence", pa.float32()),
+        pa.field("field", pa.string()),  # 1.4
     ]
 )
-"""One edit; ``start``/``end`` locate ``after`` in the repaired ``text``."""
+"""One edit; ``start``/``end`` locate ``after`` in the repaired column ``field``."""
 
 SPAN_FLAG = pa.struct(
     [
@@ -33,9 +39,14 @@ SPAN_FLAG = pa.struct(
         pa.field("span", pa.string()),
         pa.field("reason", pa.string()),
         pa.field("score", pa.float32()),
+        pa.field("field", pa.string()),  # 1.4
     ]
 )
-"""A span that looks spun but was not rewritten; ``start``/``end`` locate it in ``text``."""
+"""A span that looks spun but was not rewritten; ``start``/``end`` locate it in ``field``."""
+
+STRUCT_FIELD_DEFAULTS = {("repairs", "field"): "text", ("spin_flags", "field"): "text"}
+"""What a list-of-struct field holds in rows written before it existed: repairs and flags of
+schema 1.3 and earlier applied to the body. ``dataset.writer.read_as`` fills it in."""
 
 DOCUMENTS = pa.schema(
     [
@@ -72,6 +83,9 @@ DOCUMENTS = pa.schema(
         # 1.2: what later runs deduplicate against (see dedup/history.py)
         pa.field("minhash", pa.binary()),
         pa.field("lsh_bands", pa.list_(pa.int64())),
+        # 1.5: what later runs match paraphrased copies against (see dedup/paraphrase.py), kept
+        # before text_length (1.2, derived at write); readers select columns by name
+        pa.field("paraphrase_keys", pa.list_(pa.int64())),
         pa.field("text_length", pa.int32()),
     ],
     metadata=_META,

@@ -236,6 +236,48 @@ def test_repair_leaves_a_clean_release_alone(samples):
     assert "is_spun False" in result.output and "--- 0 edits" in result.output
 
 
+def test_repair_shows_the_restored_title_and_header(samples):
+    result = runner.invoke(app, ["repair", str(next(samples.glob("001_*")))])
+    assert result.exit_code == 0, result.output
+    header, _, _ = result.output.partition("\n\n")
+    assert header.splitlines() == [
+        "title: Joint Statement on the use of Information and Communications Technology in the "
+        "context of International Peace and Security",
+        "issuer: United States Mission to the United Nations; Office of Press and Public Diplomacy",
+        "release_status: For Immediate Release",
+        "published_at: 2024-06-20 00:00:00",
+    ]
+    assert "release_status      0-21     lexicon   0.95  'For Instant Launch' ->" in result.output
+
+
+def test_repair_json_gives_scripts_text_metadata_edits_and_flags(samples):
+    result = runner.invoke(app, ["repair", "--json", str(next(samples.glob("001_*")))])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report) == {"text", "metadata", "spin_score", "is_spun", "edits", "flags"}
+    metadata = report["metadata"]
+    assert metadata["title"].startswith("Joint Statement on the use of Information")
+    assert metadata["release_status"] == "For Immediate Release"
+    assert (metadata["language"], metadata["published_at"]) == ("en", "2024-06-20 00:00:00")
+    assert report["is_spun"] and report["spin_score"] > 0.5
+    keys = ["field", "start", "end", "before", "after", "method", "confidence"]
+    assert all(list(edit) == keys for edit in report["edits"])
+    fields = {"text": report["text"], **metadata}
+    for edit in report["edits"]:
+        assert fields[edit["field"]][edit["start"] : edit["end"]] == edit["after"]
+    assert {e["field"] for e in report["edits"]} == {"title", "issuer", "release_status", "text"}
+
+    clean = runner.invoke(app, ["repair", "--json", str(next(samples.glob("003_*")))])
+    assert clean.exit_code == 0 and json.loads(clean.output)["edits"] == []
+
+
+def test_repair_exits_1_for_a_page_without_text_and_2_for_a_missing_file(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    assert runner.invoke(app, ["repair", "--json", str(empty)]).exit_code == 1
+    assert runner.invoke(app, ["repair", "--json", str(tmp_path / "missing.txt")]).exit_code == 2
+
+
 def test_lexicon_check_passes_on_the_bundled_lexicon_and_fails_on_a_bad_one(tmp_path):
     result = runner.invoke(app, ["lexicon", "check"])
     assert result.exit_code == 0 and ", 0 problems" in result.output

@@ -3,6 +3,13 @@ from dataclasses import replace
 from datetime import datetime
 
 from dedup import content_hash, deduplicate, hashing_view
+from dedup.clusters import (
+    SPUN_CANONICAL_REPLACED,
+    canonical_order,
+    issuers_own_host,
+    official_host,
+    why_first,
+)
 from pressroom.settings import DedupSettings
 from schemas import Document
 from tests.pages import PARAGRAPHS
@@ -95,3 +102,47 @@ def test_threshold_is_configurable():
     assert all(d.is_canonical for d in docs)
     deduplicate(docs, DedupSettings(threshold=0.3))
     assert [d.is_canonical for d in docs] == [True, False]
+
+
+def test_provenance_ranks_before_date_and_length():
+    longer = ORIGINAL + "\n\nShare this story with your friends. Read more news on our site."
+    official = doc("z", ORIGINAL, datetime(2024, 3, 1))
+    official.url = "https://press.un.org/en/2024/sgsm22222.doc.htm"
+    blog = doc("a", longer, datetime(2024, 1, 2))
+    blog.url = "https://worldnews-daily.com/2024/un-chief"
+    docs = [blog, official]
+    deduplicate(docs)
+    assert [d.doc_id for d in docs if d.is_canonical] == ["z"]
+
+    header = doc("y", ORIGINAL)
+    header.issuer, header.release_status = "Ministry of Health", "For Immediate Release"
+    docs = [doc("b", longer), header]
+    deduplicate(docs)
+    assert [d.doc_id for d in docs if d.is_canonical] == ["y"]
+
+
+def test_official_and_own_sites():
+    for host in (
+        "www.state.gov",
+        "gov.uk",
+        "www.mofa.go.kr",
+        "who.int",
+        "press.un.org",
+        "ec.europa.eu",
+        "www.canada.gc.ca",
+        "mfa.gov.tr",
+    ):
+        assert official_host(host.removeprefix("www.")), host
+    for host in ("go.com", "worldnews-daily.com", "government-news.com"):
+        assert not official_host(host), host
+    assert issuers_own_host("nsc.org", "National Safety Council")
+    assert issuers_own_host("usun.usmission.gov", "United States Mission to the United Nations")
+    assert not issuers_own_host("healthnewsdaily.com", "Ministry of Health")
+
+
+def test_a_spun_document_never_outranks_a_clean_one():
+    spun = doc("a", ORIGINAL + " More words.", datetime(2020, 1, 1))
+    spun.url, spun.is_spun = "https://www.state.gov/statement", True
+    clean = doc("z", ORIGINAL)
+    assert canonical_order(clean) < canonical_order(spun)
+    assert why_first(clean, spun) == SPUN_CANONICAL_REPLACED

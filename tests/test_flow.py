@@ -9,11 +9,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from dataset.maintenance import canonical_documents
+from dedup.clusters import RELEASE_HEADER
 from flows.ingest import ingest
+from tests.conftest import SAMPLES
 from tests.runs import rows
 
 pytestmark = pytest.mark.prefect
-ORIGINAL = Path(__file__).parent / "fixtures" / "us_mission_joint_statement_original.txt"
+FIXTURES = Path(__file__).parent / "fixtures"
+ORIGINAL = FIXTURES / "us_mission_joint_statement_original.txt"
 
 BOILERPLATE = [
     "Leave a Comment",
@@ -49,7 +52,7 @@ def test_ingest_writes_a_clean_deduplicated_dataset_and_reruns_add_nothing(
             "where source_uri like '%/samples/%'",
         )
     )
-    assert seeds["001"].startswith("Joint Assertion on the usage")
+    assert seeds["001"].startswith("Joint Statement on the use")  # the title is repaired too
     dates = rows(
         out,
         "select strftime(published_at, '%Y-%m-%d') from DOCS where "
@@ -128,7 +131,7 @@ def test_spun_seed_is_restored_and_joins_a_clean_original_from_an_earlier_run(
     assert "the Security Council has a key role to play" in spun["text"]
     assert len(spun["repairs"]) > 100
     for repair in spun["repairs"]:
-        assert spun["text"][repair["start"] : repair["end"]] == repair["after"]
+        assert spun[repair["field"]][repair["start"] : repair["end"]] == repair["after"]
         assert repair["method"] in ("lexicon", "reference") and repair["before"]
     for name, doc in seeds.items():
         assert not doc["is_spun"] and doc["repairs"] == [], name
@@ -164,3 +167,87 @@ def test_a_large_input_is_ingested_chunk_by_chunk_with_the_same_result(
     assert rows(chunked, "select stage, error from QUARANTINE") == [
         ("read", "empty file (0 bytes)")
     ]
+
+
+def _documents(out: Path) -> dict[str, dict]:
+    """The dataset's rows by input file name (without extension)."""
+    table = pq.read_table(out / "documents").to_pylist()
+    return {Path(d["source_uri"]).stem: d for d in table}
+
+
+def test_seed_001_beside_its_original_is_one_cluster_with_title_header_and_body_restored(
+    prefect_api, tmp_path
+):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    shutil.copy(next(SAMPLES.glob("001_*")), inputs / "spun.txt")
+    shutil.copy(ORIGINAL, inputs / "original.txt")
+    out = tmp_path / "out"
+    manifest = ingest(paths=[str(inputs)], out=str(out))
+    assert manifest["counts"]["spun_copies_clustered"] == 1
+    docs = _documents(out)
+    spun, original = docs["spun"], docs["original"]
+
+    assert original["is_canonical"] and original["repairs"] == []
+    assert original["text"] == original["extracted_text"]
+    assert (spun["cluster_id"], spun["duplicate_of"], spun["dup_kind"]) == (
+        original["doc_id"],
+        original["doc_id"],
+        "spun",
+    )
+    assert spun["text"] == original["text"]
+    for name in ("title", "issuer", "release_status"):
+        assert spun[name] == original[name], name
+    assert original["release_status"] == "For Immediate Release"
+    for repair in spun["repairs"]:
+        assert spun[repair["field"]][repair["start"] : repair["end"]] == repair["after"]
+
+
+def test_a_clean_original_beside_its_paraphrases_is_never_edited_in_any_order(
+    prefect_api, tmp_path
+):
+    originals, copies = tmp_path / "originals", tmp_path / "copies"
+    originals.mkdir(), copies.mkdir()
+    shutil.copy(FIXTURES / "sg_statement_original.txt", originals)
+    for name in ("sg_statement_paraphrase.txt", "sg_statement_paraphrase_variant.txt"):
+        shutil.copy(FIXTURES / name, copies)
+
+    for order, runs in (
+        ("one run", [[originals, copies]]),
+        ("original first", [[originals], [copies]]),
+        ("copies first", [[copies], [originals]]),
+    ):
+        out = tmp_path / order
+        for paths in runs:
+            manifest = ingest(paths=[str(path) for path in paths], out=str(out))
+        docs = _documents(out)
+        original = docs["sg_statement_original"]
+        assert original["repairs"] == [] and original["text"] == original["extracted_text"]
+        assert not original["spin_flags"], order
+        assert len({d["cluster_id"] for d in docs.values()}) == 1, order
+        canonicals = canonical_documents(out).column("doc_id").to_pylist()
+        assert canonicals == [original["doc_id"]], order
+        for name in ("sg_statement_paraphrase", "sg_statement_paraphrase_variant"):
+            copy = docs[name]
+            assert copy["text"] == copy["extracted_text"] and not copy["repairs"], order
+        if order == "copies first":  # the earlier canonical is replaced, and why is recorded
+            (change,) = pq.read_table(out / "cluster_changes").to_pylist()
+            assert change["canonical"] == original["doc_id"]
+            assert change["reason"] == RELEASE_HEADER
+        else:
+            assert manifest["counts"]["paraphrases_clustered"] == 2, order
+            kinds = {docs[n]["dup_kind"] for n in docs if n != "sg_statement_original"}
+            assert kinds == {"paraphrase"}, order
+
+
+def test_english_canonicals_carry_the_keys_later_runs_find_paraphrase_originals_by(
+    prefect_api, tmp_path
+):
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    shutil.copy(FIXTURES / "sg_statement_original.txt", inbox)
+    out = tmp_path / "out"
+    ingest(paths=[str(inbox)], out=str(out))
+    (row,) = pq.read_table(out / "documents").to_pylist()
+    assert row["schema_version"] == "1.5"
+    assert 12 <= len(row["paraphrase_keys"]) <= 64

@@ -8,6 +8,7 @@ import pytest
 from pressroom.pipeline import discover, extract_batch, quarantined, repair_documents
 from pressroom.sandbox import ItemTimeout, Sandbox, SandboxStartError
 from pressroom.settings import ExtractSettings, ReadSettings
+from schemas import Document
 from tests.pages import PARAGRAPHS, article_html, document
 from tests.workers import broken_warm_up, echo_or_fail
 
@@ -113,3 +114,69 @@ def test_repair_in_worker_processes_gives_the_same_documents_and_quarantines_fai
 def test_a_repair_that_overruns_its_limit_is_quarantined_with_the_reason():
     record = quarantined(document("slow", "text"), "repair", ItemTimeout("took longer than 1 s"))
     assert (record.stage, record.error) == ("repair", "repair timed out: took longer than 1 s")
+
+
+SEED_001_TITLE = (
+    "Joint Statement on the use of Information and Communications Technology in the context of "
+    "International Peace and Security"
+)
+
+
+def seed_documents(samples: Path) -> dict[str, Document]:
+    """The seeds extracted and repaired, by their number."""
+    repaired, failures = repair_documents(extract_batch(discover([str(samples)])).documents)
+    assert not failures
+    return {Path(d.source_uri).name[:3]: d for d in repaired}
+
+
+def test_title_and_header_of_a_spun_release_are_restored_with_an_audit_trail(samples):
+    doc = seed_documents(samples)["001"]
+    assert doc.is_spun
+    assert doc.title == SEED_001_TITLE
+    assert doc.issuer == (
+        "United States Mission to the United Nations; Office of Press and Public Diplomacy"
+    )
+    assert doc.release_status == "For Immediate Release"  # was an issuer line, "For Instant Launch"
+    header = [(r.field, r.before, r.after) for r in doc.repairs if r.field != "text"]
+    assert ("title", "Joint Assertion", "Joint Statement") in header
+    assert ("issuer", "Workplace of Press", "Office of Press") in header
+    assert ("release_status", "For Instant Launch", "For Immediate Release") in header
+    assert {r.field for r in doc.repairs} == {"title", "issuer", "release_status", "text"}
+    for repair in doc.repairs:  # each repair is located in the column it names
+        assert getattr(doc, repair.field)[repair.start : repair.end] == repair.after
+    assert doc.extracted_text.startswith("(The next is a joint assertion")
+
+
+def test_header_fields_of_clean_releases_are_untouched(samples):
+    extracted = {
+        Path(d.source_uri).name[:3]: d for d in extract_batch(discover([str(samples)])).documents
+    }
+    for number, doc in seed_documents(samples).items():
+        if number == "001":
+            continue
+        before = extracted[number]
+        assert (doc.title, doc.issuer, doc.release_status) == (
+            before.title,
+            before.issuer,
+            before.release_status,
+        ), number
+        assert doc.repairs == [] and doc.spin_flags == [], number
+
+
+def test_a_spinner_phrase_in_the_header_of_a_clean_release_is_flagged_not_rewritten():
+    body = "The Ministry of Foreign Affairs today welcomed the agreement on cyber norms. " * 3
+    doc = replace(
+        document("clean", body),
+        title="Ministry welcomes agreement",
+        issuer="Ministry of Foreign Affairs; Workplace of Press",
+        release_status="For Immediate Release",
+    )
+    (repaired,), _ = repair_documents([doc])
+    assert not repaired.is_spun and repaired.repairs == []
+    assert (repaired.title, repaired.issuer, repaired.release_status) == (
+        doc.title,
+        doc.issuer,
+        doc.release_status,
+    )
+    (flag,) = repaired.spin_flags
+    assert flag.field == "issuer" and repaired.issuer[flag.start : flag.end] == flag.span

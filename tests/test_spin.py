@@ -9,11 +9,20 @@ import pytest
 from benchmarks.spin_metrics import EditScore
 from pressroom.settings import SpinSettings
 from repair import repair_text
-from repair.candidates import restore_candidates
+from repair.candidates import restore_candidates, restore_from_table
 from repair.edits import Edit, apply_edits
-from repair.lexicon import Lexicon, LexiconEntry, check_entries, default_lexicon
+from repair.lexicon import (
+    InverseTable,
+    Lexicon,
+    LexiconEntry,
+    TablePair,
+    check_entries,
+    default_inverse_table,
+    default_lexicon,
+)
 from repair.spin import assess_spin
 from schemas import Repair
+from tools.build_spin_table import aligned_pairs, pps_pairs
 
 ROOT = Path(__file__).resolve().parent.parent
 SPUN_SEED = next((ROOT / "data" / "samples").glob("001_*"))
@@ -53,10 +62,60 @@ def test_clean_seeds_are_left_untouched(path):
 
 
 def test_a_signature_in_a_clean_text_is_flagged_not_rewritten():
-    text = "The National Safety Council published its annual report on road deaths today. " * 3
+    text = "The Safety Council published its annual report on road deaths today. " * 3
     assessment = assess_spin(text)
     assert not assessment.is_spun and assessment.edits == []
     assert [flag.span for flag in assessment.flags] == ["Safety Council"] * 3
+
+
+NSC_RELEASE = (
+    "ITASCA, Ill. - The National Safety Council today released its annual Injury Facts report. "
+    "Preventable deaths rose again, the National Safety Council said, and worldwide data show "
+    "the same trend. Read the full report in our on-line library."
+)
+
+
+def test_real_names_are_not_evidence_and_not_rewritten():
+    repaired = repair_text(NSC_RELEASE, "en")
+    assert not repaired.is_spun and repaired.repairs == []
+    forced = repair_text(NSC_RELEASE, "en", judged_spun=True)
+    assert forced.text.count("National Safety Council") == 2
+
+
+def test_a_name_the_text_repeats_is_not_evidence_by_itself():
+    text = (
+        "The Ontario Safety Council met today. The Ontario Safety Council and the Common Meeting."
+    )
+    assert not assess_spin(text * 3).is_spun
+
+
+def test_seed_001_names_that_are_spun_are_still_restored():
+    repaired = repair_text(SPUN_SEED.read_text(), "en")
+    assert "UN Security Council Resolutions" in repaired.text
+
+
+def test_a_spun_word_with_several_possible_originals_is_flagged_not_guessed():
+    text = (
+        "It is nonetheless actual that the Safety Council and the Common Meeting met in our "
+        "on-line world for the reason that the UK asked."
+    )
+    repaired = repair_text(text, "en")
+    assert repaired.is_spun
+    assert "nonetheless" in repaired.text and "however" not in repaired.text
+    assert "nonetheless" in [flag.span for flag in repaired.flags]
+    assert "since the UK asked" in repaired.text
+
+
+def test_a_short_header_takes_the_verdict_it_is_given():
+    title = (
+        "Joint Assertion on the usage of Info and Communications Expertise within the context "
+        "of Worldwide Peace and Safety"
+    )
+    assert repair_text(title, "en", judged_spun=False).text == title
+    assert repair_text(title, "en", judged_spun=True).text == (
+        "Joint Statement on the use of Information and Communications Technology in the context "
+        "of International Peace and Security"
+    )
 
 
 def test_swaps_are_left_alone_where_the_neighbours_favour_the_spun_word():
@@ -183,3 +242,69 @@ def test_lexicon_checks_catch_unsafe_entries():
     assert "line 4 ('Menace'): write the spun side in lower case" in problems
     assert "line 5 ('law'): spun and original are the same" in problems
     assert "line 6 ('threat'): a signature must not also be some entry's original" in problems
+
+
+class ScriptedModel:
+    """A language model that scores a wording by the words it contains (for table-tier tests)."""
+
+    def __init__(self, scores: dict[str, float]):
+        self.scores = scores
+
+    def logprob(self, words):
+        return sum(self.scores.get(word, -3.0) for word in words)
+
+
+def pair(spun: str, original: str, lexicon: int = 1) -> TablePair:
+    return TablePair(spun, original, 0, 0, lexicon, 0, False)
+
+
+def test_the_table_tier_replaces_only_with_a_clear_margin():
+    table = InverseTable([pair("physique", "body")])
+    text = "Exercise keeps the physique healthy."
+    model = ScriptedModel({"body": -1.0, "physique": -5.0})
+    edits, flags = restore_from_table(text, [], table=table, model=model)
+    assert [(text[e.start : e.end], e.after) for e in edits] == [("physique", "body")]
+    unclear = ScriptedModel({"body": -4.0, "physique": -5.0})
+    edits, flags = restore_from_table(text, [], table=table, model=unclear)
+    assert edits == [] and [f.span for f in flags] == ["physique"]
+
+
+def test_the_table_tier_flags_a_tie_between_originals_and_skips_names():
+    table = InverseTable([pair("nonetheless", "however"), pair("nonetheless", "still")])
+    model = ScriptedModel({"however": -1.0, "still": -1.0, "nonetheless": -6.0})
+    text = "It is nonetheless actual. Nonetheless Street is closed. Ask Mr Nonetheless."
+    edits, flags = restore_from_table(text, [], table=table, model=model)
+    assert edits == []
+    assert [f.span for f in flags] == ["nonetheless", "Nonetheless"]
+    assert "'however'" in flags[0].reason and "'still'" in flags[0].reason
+
+
+def test_the_table_tier_fixes_the_article():
+    table = InverseTable([pair("chance", "opportunity")])
+    model = ScriptedModel({"opportunity": -1.0, "chance": -5.0})
+    text = "We take a chance to reply."
+    any_frequency = SpinSettings(table_frequency=0)
+    edits, _ = restore_from_table(text, [], any_frequency, table=table, model=model)
+    assert [(text[e.start : e.end], e.after) for e in edits] == [("a chance", "an opportunity")]
+
+
+def test_the_shipped_table_has_evidence_for_every_pair():
+    table = default_inverse_table()
+    assert len(table.pairs) > 1000
+    assert all(p.support > 0 for p in table.pairs)
+    assert {p.original for p in table.candidates("profound")} >= {"deep"}
+
+
+def test_the_table_tool_learns_word_inversions_and_skips_queries(tmp_path):
+    assert aligned_pairs(["profound", "learning"], ["deep", "learning"]) == [("profound", "deep")]
+    assert ("our on-line world", "cyberspace") in aligned_pairs(
+        ["in", "our", "on-line", "world"], ["in", "cyberspace"]
+    )
+    csv_path = tmp_path / "pps.csv"
+    csv_path.write_text(
+        "tortured_phrase,expected_phrase,num_papers\n"
+        '"""profound learning""",deep learning,"3,003"\n'
+        '"""surface region"" AND ""surface area""",surface area,"42,682"\n',
+        encoding="utf-8",
+    )
+    assert pps_pairs(csv_path) == ([("profound", "deep", 3003)], 1)

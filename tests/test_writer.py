@@ -7,6 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dataset import write_documents, write_quarantine, write_table_atomic
+from dataset.maintenance import read_table
 from dataset.writer import existing_ids
 from schemas import (
     CLUSTER_CHANGES,
@@ -16,7 +17,10 @@ from schemas import (
     ClusterChange,
     Document,
     QuarantineRecord,
+    Repair,
+    SpanFlag,
 )
+from schemas.tables import REPAIR, SPAN_FLAG
 from tests.test_dedup import doc
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -26,6 +30,8 @@ def test_record_types_match_the_parquet_schemas():
     assert [*Document.__dataclass_fields__, "text_length"] == DOCUMENTS.names  # derived at write
     assert list(QuarantineRecord.__dataclass_fields__) == QUARANTINE.names
     assert list(ClusterChange.__dataclass_fields__) == CLUSTER_CHANGES.names
+    assert list(Repair.__dataclass_fields__) == [field.name for field in REPAIR]
+    assert list(SpanFlag.__dataclass_fields__) == [field.name for field in SPAN_FLAG]
 
 
 def test_documents_are_written_as_zstd_parquet_with_the_schema_version(tmp_path):
@@ -71,3 +77,36 @@ def test_a_failed_write_leaves_no_visible_or_temporary_file(tmp_path, monkeypatc
     with pytest.raises(OSError, match="disk full"):
         write_table_atomic(pa.table({"x": [1]}), target)
     assert list(target.parent.iterdir()) == []
+
+
+def without_field(struct: pa.StructType) -> pa.StructType:
+    return pa.struct([child for child in struct if child.name != "field"])
+
+
+def test_repairs_written_before_they_named_their_field_read_back_as_body_repairs(tmp_path):
+    new = doc("new", "Some text")
+    new.repairs = [Repair(0, 4, "Sme", "Some", "lexicon", 0.9, field="title")]
+    path, _ = write_documents(tmp_path, [new], "run-2", NOW)
+    row = pq.read_table(path).to_pylist()[0]
+    row.update(doc_id="old", schema_version="1.3", spin_flags=[])
+    row["repairs"] = [{k: v for k, v in r.items() if k != "field"} for r in row["repairs"]]
+    schema_1_3 = pa.schema(
+        [
+            pa.field(f.name, pa.list_(without_field(f.type.value_type)))
+            if f.name in ("repairs", "spin_flags")
+            else f
+            for f in DOCUMENTS
+        ]
+    )
+    pq.write_table(pa.Table.from_pylist([row], schema_1_3), path.with_name("part-run-1.parquet"))
+
+    fields = {
+        r["doc_id"]: [x["field"] for x in r["repairs"]]
+        for r in read_table(tmp_path, "documents").to_pylist()
+    }
+    assert fields == {"old": ["text"], "new": ["title"]}  # pressroom's readers: the default
+    rows = duckdb.sql(
+        f"select doc_id, r.field from read_parquet('{tmp_path}/documents/**/*.parquet', "
+        "union_by_name = true), unnest(repairs) as u(r) order by doc_id"
+    ).fetchall()
+    assert rows == [("new", "title"), ("old", None)]  # other readers: null, which means "text"
