@@ -102,7 +102,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from spin_metrics import EditKey, OutputAlignment, words
+from spin_metrics import EditKey, OutputAlignment, spin_edits, words
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
@@ -236,11 +236,6 @@ def _short(op: tuple[str, int, int, int, int]) -> bool:
 # --- running the system ------------------------------------------------------------------------
 
 
-def spin_edits(result: RepairedText) -> list[tuple[str, str]]:
-    """(before, after) of the repairs that change words (not Unicode fixes)."""
-    return [(r.before, r.after) for r in result.repairs if r.method != "unicode"]
-
-
 @dataclass
 class Half:
     """Figures of one half of the set."""
@@ -329,7 +324,7 @@ def score_negative(page: Page, half: Half) -> None:
     half.negatives += 1
     half.false_positives += result.is_spun
     half.words[page.role] = half.words.get(page.role, 0) + len(words(page.text))
-    found = spin_edits(result)
+    found = spin_edits(result.repairs)
     half.false_edits[page.role] = half.false_edits.get(page.role, 0) + len(found)
     half.edit_list += [
         f"{before!r} → {after!r}  [{page.role} {page.id}]" for before, after in found

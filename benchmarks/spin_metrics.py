@@ -9,6 +9,7 @@ correct when the gold has the very same edit (case-insensitive).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -102,9 +103,7 @@ def _contiguous(mapping: dict[int, int], start: int, end: int) -> bool:
     """Whether positions ``start:end`` map to consecutive positions, and so do the neighbours
     ``start - 1`` and ``end`` where they are mapped (both must be, for an empty run)."""
     if start == end:
-        return (
-            start - 1 in mapping and end in mapping and mapping[end] == mapping[start - 1] + 1
-        )
+        return start - 1 in mapping and end in mapping and mapping[end] == mapping[start - 1] + 1
     if any(k not in mapping for k in range(start, end)):
         return False
     if any(mapping[k + 1] != mapping[k] + 1 for k in range(start, end - 1)):
@@ -112,3 +111,8 @@ def _contiguous(mapping: dict[int, int], start: int, end: int) -> bool:
     before = start - 1 not in mapping or mapping[start - 1] == mapping[start] - 1
     after = end not in mapping or mapping[end] == mapping[end - 1] + 1
     return before and after
+
+
+def spin_edits(repairs: Iterable) -> list[tuple[str, str]]:
+    """(before, after) of the ``repair.Repair`` records that change words (not Unicode fixes)."""
+    return [(r.before, r.after) for r in repairs if r.method != "unicode"]

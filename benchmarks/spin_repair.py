@@ -75,7 +75,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 import trafilatura
-from spin_metrics import WORD, EditKey, EditScore, edits, words
+from spin_metrics import WORD, EditKey, EditScore, edits, spin_edits, words
 
 from extractors.language import detect_language
 from repair import RepairedText, normalize_text, repair_text
@@ -281,11 +281,6 @@ class System:
             return RepairedText(text)
 
 
-def spin_edits(result: RepairedText) -> list[tuple[str, str]]:
-    """(before, after) of the repairs that are not Unicode fixes."""
-    return [(r.before, r.after) for r in result.repairs if r.method != "unicode"]
-
-
 # --- scoring -----------------------------------------------------------------------------------
 
 
@@ -393,7 +388,7 @@ def score_clean(
     clean: CleanText, shipped: RepairedText, tested: RepairedText, scores: CleanScores
 ) -> None:
     """Add one clean text's false edits and flags to ``scores``."""
-    false_edits = spin_edits(shipped)
+    false_edits = spin_edits(shipped.repairs)
     scores.documents[clean.group] += 1
     scores.tokens[clean.group] += len(words(clean.text))
     scores.false_edits[clean.group] += len(false_edits)

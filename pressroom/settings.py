@@ -128,15 +128,22 @@ class SpinSettings:
     """Words of context either side of a span that the inverse-spinner table tier scores."""
     table_margin: float = 2.5
     """A table candidate replaces a span when its score (log10: language model, plus priors)
-    beats keeping the span by this much."""
+    beats keeping the span by this much (2.0 restores more of the real development pages,
+    0.175 against 0.150, at lower precision on the simulated set, 0.939 against 0.946:
+    precision first)."""
     table_common_margin: float = 1.5
     """Added to ``table_margin`` for a one-word span more common than ``candidate_max_count``
-    (web count): common words are mostly the author's own ("point", "help")."""
+    (web count): common words are mostly the author's own ("point", "help"); not added when
+    the best candidate's pair is curated (a lexicon entry or a curated force: "stated")."""
     table_gap: float = 1.0
     """... and beats every other candidate for the span by this much (else the span is
     flagged: "nonetheless" may stand for "still" or "however")."""
     table_flag: float = 0.5
     """A best candidate beating the span by this much, but not clearly, is flagged."""
+    table_repeat_margin: float = 0.5
+    """Another occurrence of a span the table tier clearly restored takes the same original when
+    it is that occurrence's best candidate too, beating keeping by this much (the spinner
+    replaces a word the same way throughout a text)."""
     table_prior: float = 0.5
     """Weight of log10(1 + support) of a table pair in its candidate's score."""
     table_determinism: float = 1.0
@@ -151,7 +158,16 @@ class SpinSettings:
     evidently left it alone there)."""
     table_evidence: int = 3
     """A text one strong lexicon hit short of spun is spun when the inverse-spinner table
-    restores this many distinct spans of it with a clear margin."""
+    restores this many distinct spans of it with a clear margin (``table_confirm_margin``)."""
+    table_confirm_margin: float = 2.5
+    """The ``table_margin`` a table restoration must clear to count as detection evidence
+    (stricter than restoring in a text already judged spun)."""
+    table_alone_evidence: int = 3
+    """A text with no lexicon evidence is spun when the table restores this many distinct spans
+    of it with the confirmation margin ..."""
+    table_alone_density: float = 0.75
+    """... at this many distinct spans per 100 words (clean pages of the development data: at
+    most 0.4; spun pages from 0.98)."""
     table_strong_support: int = 5
     """Support (PPS phrases; a lexicon entry counts 5, a real spun page 2) from which the
     spinner is taken to replace a phrase whenever it meets it."""

@@ -11,7 +11,7 @@ from functools import partial
 
 from pressroom.settings import SpinSettings
 from repair.candidates import restore_candidates, restore_from_table
-from repair.edits import apply_edits, relocate
+from repair.edits import WORD, apply_edits, relocate
 from repair.lexicon import InverseTable, Lexicon, default_inverse_table, default_lexicon
 from repair.ngrams import web_counts
 from repair.spin import SpinAssessment, assess_spin
@@ -71,21 +71,31 @@ def repair_text(
 def _table_confirms(
     text: str, spin: SpinAssessment, settings: SpinSettings, table: InverseTable
 ) -> bool:
-    """Whether a text one strong lexicon hit short of spun (and dense enough) has, besides, at
-    least ``table_evidence`` distinct spans that the inverse-spinner table restores with a clear
-    margin."""
-    if spin.is_spun or spin.spin_score < settings.threshold:
+    """Whether the inverse-spinner table confirms a text the lexicon alone does not judge spun:
+    the distinct spans it restores with the confirmation margin number ``table_evidence`` in a
+    text one strong lexicon hit short of spun (and dense enough), or ``table_alone_evidence``
+    at ``table_alone_density`` per 100 words in any other text."""
+    if spin.is_spun:
         return False
-    if spin.evidence < settings.min_signatures - 1:
-        return False
-    edits, _ = restore_from_table(text, [], settings, table)
-    return len({text[e.start : e.end].lower() for e in edits}) >= settings.table_evidence
+    strict = replace(settings, table_margin=settings.table_confirm_margin)
+    edits, _ = restore_from_table(text, [], strict, table)
+    distinct = len({text[e.start : e.end].lower() for e in edits})
+    one_short = (
+        spin.spin_score >= settings.threshold and spin.evidence >= settings.min_signatures - 1
+    )
+    if one_short and distinct >= settings.table_evidence:
+        return True
+    words = max(sum(1 for _ in WORD.finditer(text)), settings.min_words)
+    return (
+        distinct >= settings.table_alone_evidence
+        and 100 * distinct / words >= settings.table_alone_density
+    )
 
 
 def warm_up() -> None:
     """Load the lexicon (its matcher compiled), the inverse-spinner table and the web n-gram
-    counts ahead of the first text; the thesaurus and the language model, needed for spun texts
-    only, are loaded when one comes."""
+    counts ahead of the first text; the language model loads with the first English text (the
+    table check of detection uses it), the thesaurus with the first spun one."""
     list(default_lexicon().find(""))
     default_inverse_table()
     web_counts()

@@ -10,7 +10,9 @@ plus the spinner-determinism prior: a span that is itself a word the spinner rep
 well-supported original) rarely survives in a spun text, so seeing it favours a change
 ("important" written for "significant"). The best candidate replaces the span only when it
 beats keeping it by ``table_margin`` and every other candidate by ``table_gap``; a candidate that
-beats keeping by less, or ties with another, is flagged.
+beats keeping by less, or ties with another, is flagged. The spinner replaces a word the same
+way throughout a text: once a span is clearly restored, its other occurrences whose best
+candidate is the same original take it with the smaller ``table_repeat_margin``.
 
 **Thesaurus** (``restore_candidates``).
 A spinner replaces a word with a "synonym" from its thesaurus. Read both ways, a thesaurus says
@@ -40,7 +42,7 @@ from functools import cache
 from importlib.resources import files
 
 from pressroom.settings import SpinSettings
-from repair.edits import WORD, Edit, match_case
+from repair.edits import WORD, Edit, match_case, restoration
 from repair.language_model import LanguageModel, default_language_model
 from repair.lexicon import InverseTable, default_inverse_table
 from repair.ngrams import NgramCounts, web_counts
@@ -52,7 +54,19 @@ MAX_TABLE_WORDS = 3
 """Longest spun run the table tier looks up (longer ones are the lexicon's)."""
 _PLAIN_WORD = re.compile(r"[a-z]+")
 _TABLE_WORD = re.compile(r"[A-Za-z]+(?:[-'’][A-Za-z]+)*")
-_ARTICLE = re.compile(r"\b(an?)\s+$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the table tier makes of one span: the original to write (when clear), else a flag
+    reason or None; and its best candidate, that candidate's score over keeping the span, and
+    its lead over the runner-up."""
+
+    original: str | None = None
+    reason: str | None = None
+    best: str | None = None
+    score: float = -math.inf
+    gap: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -78,14 +92,27 @@ def restore_from_table(
     model = model or default_language_model()
     counts = web_counts()
     present = frozenset(t.group().lower().replace("’", "'") for t in _TABLE_WORD.finditer(text))
+    decisions = [
+        (span, _choose(span, table, model, settings, present, counts))
+        for span in _table_spans(text, taken, table, settings.table_window)
+    ]
+    clear = {span.spun: d.original for span, d in decisions if d.original}
     edits: list[Edit] = []
     flags: list[SpanFlag] = []
-    for span in _table_spans(text, taken, table, settings.table_window):
-        choice, reason = _choose(span, table, model, settings, present, counts)
-        if choice:
-            edits.append(_table_edit(text, span, choice))
-        elif reason:
-            flags.append(SpanFlag(span.start, span.end, text[span.start : span.end], reason, 0.5))
+    for span, decision in decisions:
+        repeated = (
+            decision.best == clear.get(span.spun)
+            and decision.score >= settings.table_repeat_margin
+            and decision.gap >= settings.table_gap
+        )
+        if decision.original or repeated:
+            edits.append(
+                restoration(text, span.start, span.end, decision.best, "context", TABLE_CONFIDENCE)
+            )
+        elif decision.reason:
+            flags.append(
+                SpanFlag(span.start, span.end, text[span.start : span.end], decision.reason, 0.5)
+            )
     return edits, flags
 
 
@@ -157,10 +184,10 @@ def _choose(
     settings: SpinSettings,
     present: frozenset[str],
     counts: NgramCounts,
-) -> tuple[str | None, str | None]:
-    """The original to write, or (None, a flag reason) when uncertain, or (None, None)."""
+) -> Decision:
+    """The table tier's decision for one span (see ``Decision``)."""
     if not span.left and not span.right:
-        return None, None
+        return Decision()
     replaced_word = table.original_support(span.spun) >= settings.table_strong_support
     determinism = settings.table_determinism * replaced_word
     pairs = [
@@ -170,7 +197,7 @@ def _choose(
         and (replaced_word or _rarer(span.spun, pair.original, counts, settings))
     ]
     if not pairs:
-        return None, None
+        return Decision()
     keep = model.logprob([*span.left, *span.spun.split(), *span.right])
     scored = sorted(
         (
@@ -180,20 +207,24 @@ def _choose(
             + determinism
             - settings.table_survivor_penalty * (pair.original in present),
             pair.original,
+            pair.lexicon > 0,
         )
         for pair in pairs
     )
-    best, original = scored[-1]
+    best, original, curated = scored[-1]
     runner_up = scored[-2][0] if len(scored) > 1 else -math.inf
     margin = settings.table_margin
-    if " " not in span.spun and counts.unigram(span.spun) > settings.candidate_max_count:
+    common = " " not in span.spun and counts.unigram(span.spun) > settings.candidate_max_count
+    if common and not curated:
         margin += settings.table_common_margin
-    if best >= margin and best - runner_up >= settings.table_gap:
-        return original, None
+    gap = best - runner_up
+    if best >= margin and gap >= settings.table_gap:
+        return Decision(original, None, original, best, gap)
     if best >= settings.table_flag:
-        others = ", ".join(repr(o) for _, o in reversed(scored[-3:]))
-        return None, f"spinner table: context does not clearly decide ({others})"
-    return None, None
+        others = ", ".join(repr(o) for _, o, _ in reversed(scored[-3:]))
+        reason = f"spinner table: context does not clearly decide ({others})"
+        return Decision(None, reason, original, best, gap)
+    return Decision(None, None, original, best, gap)
 
 
 def _rarer(spun: str, original: str, counts: NgramCounts, settings: SpinSettings) -> bool:
@@ -202,20 +233,6 @@ def _rarer(spun: str, original: str, counts: NgramCounts, settings: SpinSettings
     if " " in spun or " " in original:
         return True
     return counts.unigram(original) >= settings.table_frequency * counts.unigram(spun)
-
-
-def _table_edit(text: str, span: Span, original: str) -> Edit:
-    """The edit writing ``original`` for the span, fixing a preceding "a"/"an" where needed."""
-    after = match_case(text[span.start : span.end], original)
-    start = span.start
-    article = _ARTICLE.search(text, max(0, start - 4), start)
-    if article:
-        wanted = "an" if after[:1].lower() in "aeiou" else "a"
-        if article.group(1).lower() != wanted:
-            wanted = match_case(article.group(1), wanted)
-            after = text[article.start() : start].replace(article.group(1), wanted, 1) + after
-            start = article.start()
-    return Edit(start, span.end, after, "context", TABLE_CONFIDENCE)
 
 
 class Thesaurus:

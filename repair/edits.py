@@ -10,6 +10,7 @@ from schemas import Repair
 
 WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 """A word token: letters/digits, with inner hyphens and apostrophes ("on-line", "today's")."""
+_ARTICLE_BEFORE = re.compile(r"\b(an?)\s+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,22 @@ class Edit:
     after: str
     method: str
     confidence: float
+
+
+def restoration(
+    text: str, start: int, end: int, original: str, method: str, confidence: float
+) -> Edit:
+    """The edit writing ``original`` over ``text[start:end]`` in its capitalisation, fixing a
+    preceding "a"/"an" where needed."""
+    after = match_case(text[start:end], original)
+    article = _ARTICLE_BEFORE.search(text, max(0, start - 4), start)
+    if article:
+        wanted = "an" if after[:1].lower() in "aeiou" else "a"
+        if article.group(1).lower() != wanted:
+            wanted = match_case(article.group(1), wanted)
+            after = text[article.start() : start].replace(article.group(1), wanted, 1) + after
+            start = article.start()
+    return Edit(start, end, after, method, confidence)
 
 
 def apply_edits(

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from pressroom.settings import SpinSettings
-from repair.edits import WORD, Edit, match_case
+from repair.edits import WORD, Edit, restoration
 from repair.lexicon import (
     LEXICON_WEIGHT,
     InverseTable,
@@ -36,7 +36,6 @@ COLLOCATION_CONFIDENCE = 0.9
 SWAP_CONFIDENCE = 0.7
 SMOOTHING = 1e-5
 """Added to both sides of an association ratio, so unknown bigrams compare as equal."""
-_ARTICLE_BEFORE = re.compile(r"\b(an?)\s+$", re.IGNORECASE)
 _NAME_WORD = r"[A-Z][\w'’-]*"
 _NAME_BEFORE = re.compile(rf"(?:{_NAME_WORD} )+$")
 _NAME_AFTER = re.compile(rf"^(?: (?:of |for |on )?{_NAME_WORD})+")
@@ -121,6 +120,10 @@ def assess_spin(
     return assessment
 
 
+def _restoration(text: str, match: LexiconMatch, confidence: float) -> Edit:
+    return restoration(text, match.start, match.end, match.original, "lexicon", confidence)
+
+
 def _inside(match: LexiconMatch, spans: list[tuple[int, int]]) -> bool:
     return any(start <= match.start and match.end <= end for start, end in spans)
 
@@ -155,20 +158,6 @@ def _in_repeated_name(text: str, match: LexiconMatch) -> bool:
         return False
     name = (before.group() if before else "") + match.spun + (after.group() if after else "")
     return text.count(name) > 1
-
-
-def _restoration(text: str, match: LexiconMatch, confidence: float) -> Edit:
-    """The edit that puts the original back, fixing a preceding "a"/"an" where needed."""
-    after = match_case(match.spun, match.original)
-    start = match.start
-    article = _ARTICLE_BEFORE.search(text, max(0, start - 4), start)
-    if article:
-        wanted = "an" if after[:1].lower() in "aeiou" else "a"
-        if article.group(1).lower() != wanted:
-            wanted = match_case(article.group(1), wanted)
-            after = text[article.start() : start].replace(article.group(1), wanted, 1) + after
-            start = article.start()
-    return Edit(start, match.end, after, "lexicon", confidence)
 
 
 def _original_preference(text: str, match: LexiconMatch, counts: NgramCounts) -> float:

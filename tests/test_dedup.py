@@ -3,13 +3,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from dedup import content_hash, deduplicate, hashing_view
-from dedup.clusters import (
-    SPUN_CANONICAL_REPLACED,
-    canonical_order,
-    issuers_own_host,
-    official_host,
-    why_first,
-)
+from dedup.clusters import SPUN_CANONICAL_REPLACED, canonical_order, why_first
+from dedup.provenance import issuers_own_host, official_host
 from pressroom.settings import DedupSettings
 from schemas import Document
 from tests.pages import PARAGRAPHS

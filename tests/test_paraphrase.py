@@ -11,13 +11,9 @@ import pyarrow.parquet as pq
 
 from dataset.writer import parquet_files, write_cluster_changes, write_documents
 from dedup import History, attach_paraphrases, deduplicate
-from dedup.clusters import (
-    TEXT_PROVENANCE,
-    names_its_site,
-    opens_with_dateline,
-    paraphrase_order,
-)
+from dedup.clusters import TEXT_PROVENANCE, paraphrase_order
 from dedup.paraphrase import MAX_KEYS, anchor_key, fingerprint, paraphrase_score
+from dedup.provenance import names_its_site, opens_with_dateline
 from extractors.text import extract_text
 from schemas import Document
 from tests.pages import document

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 
-from benchmarks.spin_metrics import EditScore
+from benchmarks.spin_metrics import EditScore, OutputAlignment, words
 from pressroom.settings import SpinSettings
 from repair import repair_text
 from repair.candidates import restore_candidates, restore_from_table
@@ -22,7 +23,7 @@ from repair.lexicon import (
 )
 from repair.spin import assess_spin
 from schemas import Repair
-from tools.build_spin_table import aligned_pairs, pps_pairs
+from tools.build_spin_table import aligned_pairs, pps_pairs, unchanged_words
 
 ROOT = Path(__file__).resolve().parent.parent
 SPUN_SEED = next((ROOT / "data" / "samples").glob("001_*"))
@@ -264,7 +265,7 @@ def test_the_table_tier_replaces_only_with_a_clear_margin():
     model = ScriptedModel({"body": -1.0, "physique": -5.0})
     edits, flags = restore_from_table(text, [], table=table, model=model)
     assert [(text[e.start : e.end], e.after) for e in edits] == [("physique", "body")]
-    unclear = ScriptedModel({"body": -4.0, "physique": -5.0})
+    unclear = ScriptedModel({"body": -4.5, "physique": -5.0})
     edits, flags = restore_from_table(text, [], table=table, model=unclear)
     assert edits == [] and [f.span for f in flags] == ["physique"]
 
@@ -308,3 +309,62 @@ def test_the_table_tool_learns_word_inversions_and_skips_queries(tmp_path):
         encoding="utf-8",
     )
     assert pps_pairs(csv_path) == ([("profound", "deep", 3003)], 1)
+
+
+def test_output_scoring_counts_a_run_restored_by_several_edits():
+    original = words("where local climate models agree")
+    repaired = words("where local climate models agree")
+    output = OutputAlignment(repaired, original)
+    assert output.restored(2, 4) and output.correct(2, 3) and output.correct(3, 4)
+    partly = OutputAlignment(words("where local climate fashions agree"), original)
+    assert not partly.restored(2, 4) and partly.correct(2, 3)
+    assert not partly.correct(3, 4)
+
+
+def test_output_scoring_of_deletions_and_insertions():
+    original = words("a hit for the stock")
+    assert OutputAlignment(words("a hit for the stock"), original).restored(2, 2)
+    extra = OutputAlignment(words("a hit gross for the stock"), original)
+    assert not extra.restored(1, 2) and extra.restored(3, 5)
+
+
+def test_the_table_tool_knows_which_words_the_spinner_kept():
+    assert unchanged_words(["the", "fascinating", "study"], ["the", "interesting", "study"]) == [
+        "the",
+        "study",
+    ]
+
+
+def test_a_text_without_lexicon_hits_is_spun_when_the_table_restores_enough_of_it():
+    table = InverseTable(
+        [pair("blorp", "executive", 3), pair("zint", "green", 3), pair("quaf", "year", 3)]
+    )
+    text = "The blorp order on zint cards ends this quaf, officials said on Monday."
+    settings = SpinSettings(table_alone_density=1.0)
+    assert assess_spin(text, table=table).evidence == 0
+    result = repair_text(text, "en", settings=settings, table=table)
+    assert result.is_spun and result.text.startswith("The executive order on green cards")
+    sparse = text + " The rest of the page says nothing unusual at all." * 40
+    assert not repair_text(sparse, "en", settings=settings, table=table).is_spun
+
+
+class NeighbourModel:
+    """A language model that rewards given word pairs (for the table tier's repeat rule)."""
+
+    def __init__(self, bonuses: dict[tuple[str, str], float]):
+        self.bonuses = bonuses
+
+    def logprob(self, words):
+        pairs = itertools.pairwise(words)
+        return -3.0 * len(words) + sum(self.bonuses.get(p, 0.0) for p in pairs)
+
+
+def test_the_table_tier_restores_every_occurrence_the_same_way():
+    table = InverseTable([pair("physique", "body")])
+    model = NeighbourModel({("the", "body"): 2.5, ("body", "test"): 0.5})
+    text = "Exercise keeps the physique healthy. A physique test."
+    edits, _ = restore_from_table(text, [], table=table, model=model)
+    assert [e.after for e in edits] == ["body", "body"]
+    alone = "A physique test."
+    edits, flags = restore_from_table(alone, [], table=table, model=model)
+    assert edits == [] and [f.span for f in flags] == ["physique"]

