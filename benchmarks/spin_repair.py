@@ -474,7 +474,7 @@ def report_clean(scores: CleanScores) -> None:
         if group == "seeds":
             target, ok = "0 edits, 0 flagged", edits_ == 0 and flagged == 0
         elif group == "dev corpus":
-            target, ok = "≤ 1 /10k, ≤ 0.5 %", per_10k <= 1 and share <= 0.5
+            target, ok = "≤ 0.5 /10k, ≤ 0.5 %", per_10k <= 0.5 and share <= 0.5
         mark = "" if ok is None else verdict(ok)
         print(
             f"  {group:<12} {docs:>5} {tokens:>8} {edits_:>6} {per_10k:>8.2f} "
