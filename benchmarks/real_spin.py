@@ -97,7 +97,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -260,15 +260,21 @@ class Half:
     per_page: list[str] = field(default_factory=list)
 
 
-def timed_repair(text: str) -> tuple[RepairedText, float]:
+Timed = tuple[RepairedText, float]
+"""A repair result and the seconds it took."""
+
+
+def timed_repair(text: str) -> Timed:
     started = time.perf_counter()
     result = repair_text(text, "en")
     return result, time.perf_counter() - started
 
 
-def score_spun(page: Page, original: Page, half: Half) -> None:
+def score_spun(
+    page: Page, original: Page, half: Half, repair: Callable[[str], Timed] = timed_repair
+) -> None:
     """Add one spun page's substitutions, edits and detection to ``half``."""
-    result, seconds = timed_repair(page.text)
+    result, seconds = repair(page.text)
     half.times.append(seconds)
     source, target = words(normalize_text(page.text)), words(normalize_text(original.text))
     repaired = words(result.text)
@@ -318,9 +324,9 @@ def _span(edit: EditKey, source: list[str]) -> str:
     return " ".join(source[edit[0] : edit[1]]) or "∅"
 
 
-def score_negative(page: Page, half: Half) -> None:
+def score_negative(page: Page, half: Half, repair: Callable[[str], Timed] = timed_repair) -> None:
     """Add one page that is not spun: detection and false edits."""
-    result, _ = timed_repair(page.text)
+    result, _ = repair(page.text)
     half.negatives += 1
     half.false_positives += result.is_spun
     half.words[page.role] = half.words.get(page.role, 0) + len(words(page.text))

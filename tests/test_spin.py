@@ -23,7 +23,7 @@ from repair.lexicon import (
 )
 from repair.spin import assess_spin
 from schemas import Repair
-from tools.build_spin_table import aligned_pairs, pps_pairs, unchanged_words
+from tools.build_spin_table import aligned_pairs, pps_pairs, real_pairs, unchanged_words
 
 ROOT = Path(__file__).resolve().parent.parent
 SPUN_SEED = next((ROOT / "data" / "samples").glob("001_*"))
@@ -311,6 +311,26 @@ def test_the_table_tool_learns_word_inversions_and_skips_queries(tmp_path):
     assert pps_pairs(csv_path) == ([("profound", "deep", 3003)], 1)
 
 
+def test_the_table_tool_takes_real_pages_from_the_chosen_development_groups_only(tmp_path):
+    pages = {
+        "a.original": "the team met on monday",
+        "a.spun": "the workforce met on monday",
+        "b.original": "a quick result",
+        "b.spun": "a speedy result",
+        "c.spun": "never opened",
+    }
+    (tmp_path / "pages").mkdir()
+    for page_id, text in pages.items():
+        (tmp_path / "pages" / f"{page_id}.txt").write_text(text, encoding="utf-8")
+    manifest = tmp_path / "manifest.tsv"
+    rows = ["id\trole\tpair\tsplit", "a.original\toriginal\ta\tdev", "a.spun\tspun\ta\tdev"]
+    rows += ["b.original\toriginal\tb\tdev", "b.spun\tspun\tb\tdev", "c.spun\tspun\tc\ttest"]
+    manifest.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert sorted(real_pairs(manifest)[0]) == [("speedy", "quick"), ("workforce", "team")]
+    found, _, documents = real_pairs(manifest, frozenset({"b"}))
+    assert found == [("speedy", "quick")] and documents == 1
+
+
 def test_output_scoring_counts_a_run_restored_by_several_edits():
     original = words("where local climate models agree")
     repaired = words("where local climate models agree")
@@ -361,7 +381,7 @@ class NeighbourModel:
 
 def test_the_table_tier_restores_every_occurrence_the_same_way():
     table = InverseTable([pair("physique", "body")])
-    model = NeighbourModel({("the", "body"): 2.5, ("body", "test"): 0.5})
+    model = NeighbourModel({("the", "body"): 3.0, ("body", "test"): 0.5})
     text = "Exercise keeps the physique healthy. A physique test."
     edits, _ = restore_from_table(text, [], table=table, model=model)
     assert [e.after for e in edits] == ["body", "body"]

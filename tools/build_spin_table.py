@@ -124,19 +124,25 @@ def pps_pairs(path: Path) -> tuple[list[tuple[str, str, int]], int]:
     return found, skipped
 
 
-def real_pairs(manifest: Path) -> tuple[list[tuple[str, str]], Counter[str], int]:
+def real_pairs(
+    manifest: Path, groups: frozenset[str] | None = None
+) -> tuple[list[tuple[str, str]], Counter[str], int]:
     """Pairs from the development half of the real spun set, how often each word stands
     unchanged in those alignments (the spinner left it as the author wrote it), and how many
     spun pages gave them.
 
     The manifest lists pages (``id``, ``role``, ``pair``, ``split``; text in ``pages/<id>.txt``).
     Each ``spun`` page of the ``dev`` split is aligned with the ``original`` page of its pair;
-    rows of any other split are skipped before their files are opened.
+    rows of any other split are skipped before their files are opened. ``groups``, when given,
+    keeps only those groups (``pair``) of the development half (cross-validation builds a table
+    from some development groups and scores the others).
     """
     if not manifest.exists():
         return [], Counter(), 0
     with manifest.open(encoding="utf-8", newline="") as handle:
         rows = [r for r in csv.DictReader(handle, delimiter="\t") if r.get("split") == "dev"]
+    if groups is not None:
+        rows = [r for r in rows if r["pair"] in groups]
     originals = {r["pair"]: r["id"] for r in rows if r["role"] == "original"}
     found, kept, documents = [], Counter(), 0
     for row in rows:
@@ -190,8 +196,11 @@ def read_curation(path: Path) -> tuple[set[tuple[str, str]], list[tuple[str, str
     return rejected, forced
 
 
-def build(pps: Path, manifest: Path, curation: Path) -> tuple[dict, dict[str, int]]:
-    """The table (pair → evidence) and counts describing the build."""
+def build(
+    pps: Path, manifest: Path, curation: Path, groups: frozenset[str] | None = None
+) -> tuple[dict, dict[str, int]]:
+    """The table (pair → evidence) and counts describing the build; ``groups`` restricts the
+    real pages to those development groups (see ``real_pairs``)."""
     table: dict[tuple[str, str], Evidence] = defaultdict(Evidence)
     from_pps, skipped = pps_pairs(pps)
     for spun, original, papers in from_pps:
@@ -207,7 +216,7 @@ def build(pps: Path, manifest: Path, curation: Path) -> tuple[dict, dict[str, in
             for pair in set(aligned_pairs(spun.split(), original.split())) - {(spun, original)}:
                 table[pair].phrases += 1
                 table[pair].sources.add("lexicon-part")
-    from_real, kept, documents = real_pairs(manifest)
+    from_real, kept, documents = real_pairs(manifest, groups)
     for spun, original in from_real:
         evidence = table[spun, original]
         evidence.real += 1
@@ -276,8 +285,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifest", type=Path, default=MANIFEST)
     parser.add_argument("--curation", type=Path, default=CURATION)
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument(
+        "--real-groups",
+        nargs="+",
+        metavar="GROUP",
+        help="take real pages only from these development groups (manifest `pair`), for "
+        "cross-validation; default: every development group",
+    )
     args = parser.parse_args(argv)
-    table, stats = build(args.pps, args.manifest, args.curation)
+    groups = frozenset(args.real_groups) if args.real_groups else None
+    table, stats = build(args.pps, args.manifest, args.curation, groups)
     write(table, moby_related(), args.output)
     print(", ".join(f"{name}: {count}" for name, count in stats.items()))
     return 0
