@@ -208,7 +208,7 @@ class Candidate:
 
     doc_id: str
     cluster_id: str
-    print: Fingerprint
+    fingerprint: Fingerprint
 
 
 class ParaphraseIndex:
@@ -218,23 +218,23 @@ class ParaphraseIndex:
         self.candidates = list(candidates)
         postings: dict[str, list[int]] = defaultdict(list)
         for position, candidate in enumerate(self.candidates):
-            for anchor in candidate.print.distinct:
+            for anchor in candidate.fingerprint.distinct:
                 postings[anchor].append(position)
         common = max(COMMON_ANCHOR_TEXTS, COMMON_ANCHOR_SHARE * len(self.candidates))
         self._postings = {a: p for a, p in postings.items() if len(p) <= common}
 
     def best_match(self, found: Candidate) -> tuple[Candidate, ParaphraseScore] | None:
         """The verified candidate of another cluster that scores best with ``found``."""
-        if len(found.print.anchors) < MIN_ANCHORS:
+        if len(found.fingerprint.anchors) < MIN_ANCHORS:
             return None
-        shared = Counter(p for a in found.print.distinct for p in self._postings.get(a, ()))
+        shared = Counter(p for a in found.fingerprint.distinct for p in self._postings.get(a, ()))
         others = [
             (count, position)
             for position, count in shared.items()
             if count >= MIN_SHARED_KEYS and self.candidates[position].cluster_id != found.cluster_id
         ]
         return _best_verified(
-            found.print, [self.candidates[p] for _, p in sorted(others, key=_most_shared)]
+            found.fingerprint, [self.candidates[p] for _, p in sorted(others, key=_most_shared)]
         )
 
 
@@ -248,9 +248,9 @@ def _best_verified(
     """The best verified of the first ``CANDIDATES_VERIFIED`` candidates."""
     best = None
     for candidate in candidates[:CANDIDATES_VERIFIED]:
-        if len(candidate.print.anchors) < MIN_ANCHORS:
+        if len(candidate.fingerprint.anchors) < MIN_ANCHORS:
             continue
-        score = paraphrase_score(found, candidate.print)
+        score = paraphrase_score(found, candidate.fingerprint)
         if score.verified and (best is None or score.similarity > best[1].similarity):
             best = (candidate, score)
     return best
@@ -263,9 +263,9 @@ def earlier_matches(
     by their stored keys, then the texts of the candidates only (added to ``texts``),
     verified."""
     queries = {
-        cluster_id: [anchor_key(a) for a in candidate.print.distinct]
+        cluster_id: [anchor_key(a) for a in candidate.fingerprint.distinct]
         for cluster_id, candidate in found.items()
-        if len(candidate.print.anchors) >= MIN_ANCHORS
+        if len(candidate.fingerprint.anchors) >= MIN_ANCHORS
     }
     rows = history.paraphrase_candidates(
         queries, MIN_SHARED_KEYS, CANDIDATES_VERIFIED, COMMON_ANCHOR_TEXTS, COMMON_ANCHOR_SHARE
@@ -280,7 +280,7 @@ def earlier_matches(
             for e in earlier
             if e.doc_id in prints
         ]
-        match = _best_verified(found[cluster_id].print, candidates)
+        match = _best_verified(found[cluster_id].fingerprint, candidates)
         if match is not None:
             matches[cluster_id] = match
     return matches
