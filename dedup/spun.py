@@ -212,7 +212,7 @@ def attach_spun_copies(
     )
     restored = 0
     for doc in sorted(suspects, key=lambda d: d.doc_id):
-        match = _reference_for(doc, by_id, indexes, settings)
+        match = _reference_for(doc, docs, indexes, settings)
         if match is None:
             continue
         alignment = align(doc.text, match.text)
@@ -230,16 +230,14 @@ def attach_spun_copies(
 
 def _reference_for(
     doc: Document,
-    by_id: dict[str, Document],
+    docs: Sequence[Document],
     indexes: tuple[ReferenceIndex, ReferenceIndex, ReferenceIndex],
     settings: SpinSettings,
 ) -> Reference | None:
     """The document's cluster canonical, else its best verified match: among this run's
     documents not judged spun, then (for a document judged spun only: a flagged phrase is common
     in clean text) earlier ones and this run's documents judged spun."""
-    canonical = next(
-        (d for d in by_id.values() if d.cluster_id == doc.cluster_id and d.is_canonical), None
-    )
+    canonical = _cluster_canonical(docs, doc.cluster_id)
     if canonical is not None and canonical is not doc:
         return Reference.of(canonical)
     for index in indexes if doc.is_spun else indexes[:1]:
