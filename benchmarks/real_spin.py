@@ -77,6 +77,10 @@ The second, **edit-exact** scoring (as in ``spin_metrics``) is kept on the lines
   goes through one ``pressroom ingest`` run (the CLI, Prefect ephemeral mode, a private
   ``PREFECT_HOME``) into a temporary dataset; the documents table says whether the two landed in
   one cluster, which is canonical, their ``dup_kind`` and the non-unicode repairs on each;
+- "beside": each figure again with the page repaired as a run repairs it beside a dataset (the
+  second pass of ``pipeline.repair_spun_in_context``: a page judged spun is repaired again with
+  the language model adapted to the dataset's clean English text), the dataset being the clean
+  pages (originals, clean releases, paraphrase pages) of the half's other groups;
 - time: ``repair_text`` wall time per spun page (after a warm-up call), and the process's peak
   resident memory (``ru_maxrss``) after all repairs.
 
@@ -100,6 +104,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import partial
 from pathlib import Path
 
 from spin_metrics import EditKey, OutputAlignment, spin_edits, words
@@ -111,6 +116,7 @@ if str(REPO_ROOT) not in sys.path:
 from dataset.raw import write_warc  # noqa: E402
 from dataset.writer import read_rows  # noqa: E402
 from repair import RepairedText, normalize_text, repair_text, warm_up  # noqa: E402
+from repair.language_model import default_language_model  # noqa: E402
 from sources.fetch import FetchResult  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "real_spin"
@@ -264,10 +270,23 @@ Timed = tuple[RepairedText, float]
 """A repair result and the seconds it took."""
 
 
-def timed_repair(text: str) -> Timed:
+def timed_repair(text: str, dataset: Iterable[str] = ()) -> Timed:
+    """``repair_text`` as a run does it: a text judged spun is repaired again with the language
+    model adapted to the ``dataset``'s clean texts (``pipeline.repair_spun_in_context``)."""
     started = time.perf_counter()
     result = repair_text(text, "en")
+    if result.is_spun and dataset:
+        model = default_language_model().adapted(dataset)
+        result = repair_text(text, "en", model=model)
     return result, time.perf_counter() - started
+
+
+def beside(page: Page, pages: Iterable[Page]) -> Callable[[str], Timed]:
+    """Repair ``page`` beside a dataset holding the clean pages (originals, clean releases and
+    paraphrase pages) of its half's other groups."""
+    group = page.pair or page.id
+    dataset = [p.text for p in pages if p.role != "spun" and (p.pair or p.id) != group]
+    return partial(timed_repair, dataset=dataset)
 
 
 def score_spun(
@@ -537,14 +556,18 @@ def main(argv: list[str] | None = None) -> int:
     warm_up()
     repair_text("warm up: the usage of Info and Communications Expertise in the present day", "en")
     halves = {name: Half() for name in names}
+    halves |= {f"{name}, beside": Half() for name in names}
     outcomes: dict[str, list[PairOutcome] | None] = {}
     for name in names:
-        half = halves[name]
-        for page in (p for p in pages if p.split == name):
+        half, beside_half = halves[name], halves[f"{name}, beside"]
+        in_half = [p for p in pages if p.split == name]
+        for page in in_half:
             if page.role == "spun":
                 score_spun(page, originals[page.pair], half)
+                score_spun(page, originals[page.pair], beside_half, beside(page, in_half))
             else:
                 score_negative(page, half)
+                score_negative(page, beside_half, beside(page, in_half))
     for name in names:
         pairs = [
             (originals[p.pair], p) for p in pages if p.split == name and p.role == "paraphrase"

@@ -191,9 +191,22 @@ def remove_site_boilerplate(docs: list[Document], settings: IngestSettings):
 
 
 @task(name="repair", **_TASK_OPTIONS)
-def repair(docs: list[Document], settings: IngestSettings):
-    """Repair the documents in batches, on ``settings.workers`` sandbox processes."""
-    return pipeline.repair_documents(docs, settings.spin, settings.workers)
+def repair(docs: list[Document], settings: IngestSettings, out: Path):
+    """Repair the documents in batches, on ``settings.workers`` sandbox processes; those judged
+    spun get a second pass with the language model adapted to the dataset's clean English text
+    (this chunk's, then the dataset's canonicals)."""
+    repaired, failures = pipeline.repair_documents(docs, settings.spin, settings.workers)
+    if any(doc.is_spun for doc in repaired):
+        clean = (d.text for d in repaired if not d.is_spun and d.language == "en")
+        earlier = (r.text for r in _lazy(earlier_references, out))
+        context = itertools.chain(clean, earlier)
+        repaired = pipeline.repair_spun_in_context(docs, repaired, context, settings.spin)
+    return repaired, failures
+
+
+def _lazy(function: Callable[..., list], *args: object) -> Iterator:
+    """``function(*args)``'s items, computed only when the first one is asked for."""
+    yield from function(*args)
 
 
 @task(name="deduplicate", **_TASK_OPTIONS)
@@ -613,7 +626,7 @@ def _ingest_chunk(
     timings["boilerplate"] += time.perf_counter() - clock
 
     clock = time.perf_counter()
-    docs, unrepairable = repair(docs, settings)
+    docs, unrepairable = repair(docs, settings, out_dir)
     failures += unrepairable
     timings["repair"] += time.perf_counter() - clock
 

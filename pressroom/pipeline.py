@@ -9,6 +9,7 @@ import math
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -25,6 +26,7 @@ from pressroom.settings import BoilerplateSettings, ExtractSettings, ReadSetting
 from repair import repair_text
 from repair import warm_up as load_repair_data
 from repair.fields import RepairedField, repaired_field
+from repair.language_model import ScoringModel, default_language_model
 from schemas import Document, QuarantineRecord, RawDocument, StageError
 from sources import iter_input_files, read_file
 
@@ -177,13 +179,18 @@ def remove_site_boilerplate(
     return cleaned, emptied, changed
 
 
-def repair_document(doc: Document, settings: SpinSettings = SpinSettings()) -> Document:
+def repair_document(
+    doc: Document,
+    settings: SpinSettings = SpinSettings(),
+    model: ScoringModel | None = None,
+) -> Document:
     """Normalise and repair one document's body, then its title and header with the body's
-    verdict; the body as extracted is kept alongside, header fields' originals in ``repairs``."""
-    repaired = repair_text(doc.text, doc.language, settings=settings)
+    verdict; the body as extracted is kept alongside, header fields' originals in ``repairs``.
+    ``model`` scores restoration candidates (default: the shipped language model)."""
+    repaired = repair_text(doc.text, doc.language, settings=settings, model=model)
     if not repaired.text:
         raise StageError("repair", f"{EMPTY_BODY}: only invisible or control characters")
-    header = repair_header(doc, repaired.is_spun, settings)
+    header = repair_header(doc, repaired.is_spun, settings, model)
     return replace(
         doc,
         title=header["title"].value or None,
@@ -200,7 +207,10 @@ def repair_document(doc: Document, settings: SpinSettings = SpinSettings()) -> D
 
 
 def repair_header(
-    doc: Document, judged_spun: bool, settings: SpinSettings = SpinSettings()
+    doc: Document,
+    judged_spun: bool,
+    settings: SpinSettings = SpinSettings(),
+    model: ScoringModel | None = None,
 ) -> dict[str, RepairedField]:
     """``title``, ``issuer`` and ``release_status`` repaired with the body's verdict.
 
@@ -208,7 +218,11 @@ def repair_header(
     ("For Instant Launch" -> "For Immediate Release") moves to ``release_status``.
     """
     restore = partial(
-        repair_text, language=doc.language, settings=settings, judged_spun=judged_spun
+        repair_text,
+        language=doc.language,
+        settings=settings,
+        judged_spun=judged_spun,
+        model=model,
     )
     issuer = [restore(line) for line in _header_lines(doc.issuer)]
     status = [restore(line) for line in _header_lines(doc.release_status)]
@@ -283,6 +297,41 @@ def _repair_batch(
                 failures.append(quarantined(outcome.item, "repair", outcome.error))
             progress.advance("repair")
     return repaired, failures
+
+
+def repair_spun_in_context(
+    extracted: Sequence[Document],
+    repaired: Sequence[Document],
+    clean_texts: Iterable[str],
+    settings: SpinSettings = SpinSettings(),
+) -> list[Document]:
+    """``repaired`` with each document judged spun repaired again, from its ``extracted`` form,
+    by the language model adapted to ``clean_texts`` (the dataset's clean English documents, up
+    to ``settings.context_words`` words): the dataset's own wording decides close candidates.
+
+    A document whose second pass fails keeps its first repair.
+    """
+    if settings.context_words <= 0 or not any(doc.is_spun for doc in repaired):
+        return list(repaired)
+    model = default_language_model().adapted(_bounded(clean_texts, settings.context_words))
+    before = {doc.doc_id: doc for doc in extracted}
+    again = []
+    for doc in repaired:
+        if doc.is_spun and doc.doc_id in before:
+            with suppress(Exception):  # the first repair (made within the time limit) stands
+                doc = repair_document(before[doc.doc_id], settings, model)
+        again.append(doc)
+    return again
+
+
+def _bounded(texts: Iterable[str], max_words: int) -> Iterator[str]:
+    """``texts`` in order until they hold ``max_words`` words (by spaces)."""
+    words = 0
+    for text in texts:
+        if words >= max_words:
+            return
+        words += text.count(" ") + 1
+        yield text
 
 
 def count_failures(failures: Iterable[QuarantineRecord]) -> dict[str, int]:

@@ -124,6 +124,10 @@ class SpinSettings:
     """Words more common than this (web count) are never replaced by a thesaurus candidate."""
     candidate_frequency: float = 5.0
     """A thesaurus candidate must be at least this many times more common than the word."""
+    context_words: int = 500_000
+    """Words of the dataset's clean English text (this chunk's first, then earlier canonicals)
+    that the language model is adapted to before a spun document's second repair pass; 0 turns
+    the pass off (measured in docs/spin.md)."""
     table_window: int = 2
     """Words of context either side of a span that the inverse-spinner table tier scores."""
     table_margin: float = 2.5

@@ -12,6 +12,7 @@ from functools import partial
 from pressroom.settings import SpinSettings
 from repair.candidates import restore_candidates, restore_from_table
 from repair.edits import WORD, apply_edits, relocate
+from repair.language_model import ScoringModel
 from repair.lexicon import InverseTable, Lexicon, default_inverse_table, default_lexicon
 from repair.ngrams import web_counts
 from repair.spin import SpinAssessment, assess_spin
@@ -39,23 +40,26 @@ def repair_text(
     settings: SpinSettings = SpinSettings(),
     judged_spun: bool | None = None,
     table: InverseTable | None = None,
+    model: ScoringModel | None = None,
 ) -> RepairedText:
     """Normalise Unicode; in English text, detect spinning and restore the original wording
     (lexicon, then inverse-spinner table candidates and thesaurus candidates that the context
     clearly prefers).
 
     ``judged_spun`` overrides detection with a verdict reached elsewhere: a title or header
-    field is too short to judge alone and takes the verdict of its document's body.
+    field is too short to judge alone and takes the verdict of its document's body. ``model``
+    scores the table's candidates (default: the shipped language model; pass one ``adapted`` to
+    the dataset's clean texts).
     """
     text, repairs = normalize_with_repairs(extracted)
     if language not in ENGLISH:
         return RepairedText(text, repairs)
     table = default_inverse_table() if table is None else table
     spin = assess_spin(text, lexicon, settings=settings, judged_spun=judged_spun, table=table)
-    if judged_spun is None and _table_confirms(text, spin, settings, table):
+    if judged_spun is None and _table_confirms(text, spin, settings, table, model):
         spin = assess_spin(text, lexicon, settings=settings, judged_spun=True, table=table)
     if spin.is_spun:
-        for tier in (partial(restore_from_table, table=table), restore_candidates):
+        for tier in (partial(restore_from_table, table=table, model=model), restore_candidates):
             taken = [(e.start, e.end) for e in spin.edits] + [(f.start, f.end) for f in spin.flags]
             edits, flags = tier(text, taken, settings)
             spin.edits += edits
@@ -69,7 +73,11 @@ def repair_text(
 
 
 def _table_confirms(
-    text: str, spin: SpinAssessment, settings: SpinSettings, table: InverseTable
+    text: str,
+    spin: SpinAssessment,
+    settings: SpinSettings,
+    table: InverseTable,
+    model: ScoringModel | None,
 ) -> bool:
     """Whether the inverse-spinner table confirms a text the lexicon alone does not judge spun:
     the distinct spans it restores with the confirmation margin number ``table_evidence`` in a
@@ -78,7 +86,7 @@ def _table_confirms(
     if spin.is_spun:
         return False
     strict = replace(settings, table_margin=settings.table_confirm_margin)
-    edits, _ = restore_from_table(text, [], strict, table)
+    edits, _ = restore_from_table(text, [], strict, table, model)
     distinct = len({text[e.start : e.end].lower() for e in edits})
     one_short = (
         spin.spin_score >= settings.threshold and spin.evidence >= settings.min_signatures - 1

@@ -43,7 +43,7 @@ from importlib.resources import files
 
 from pressroom.settings import SpinSettings
 from repair.edits import WORD, Edit, match_case, restoration
-from repair.language_model import LanguageModel, default_language_model
+from repair.language_model import ScoringModel, default_language_model
 from repair.lexicon import InverseTable, default_inverse_table
 from repair.ngrams import NgramCounts, web_counts
 from schemas import SpanFlag
@@ -85,7 +85,7 @@ def restore_from_table(
     taken: Iterable[tuple[int, int]],
     settings: SpinSettings = SpinSettings(),
     table: InverseTable | None = None,
-    model: LanguageModel | None = None,
+    model: ScoringModel | None = None,
 ) -> tuple[list[Edit], list[SpanFlag]]:
     """Edits and flags for table spans of ``text`` outside ``taken`` (see module docstring)."""
     table = table or default_inverse_table()
@@ -180,7 +180,7 @@ def _context(
 def _choose(
     span: Span,
     table: InverseTable,
-    model: LanguageModel,
+    model: ScoringModel,
     settings: SpinSettings,
     present: frozenset[str],
     counts: NgramCounts,

@@ -264,6 +264,10 @@ class AdaptedLanguageModel:
         return combined
 
 
+ScoringModel = LanguageModel | AdaptedLanguageModel
+"""Either model: both score word sequences with ``logprob``."""
+
+
 @cache
 def default_language_model() -> LanguageModel:
     """The shipped model, loaded once per process."""

@@ -5,9 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from pressroom.pipeline import discover, extract_batch, quarantined, repair_documents
+from pressroom.pipeline import (
+    discover,
+    extract_batch,
+    quarantined,
+    repair_documents,
+    repair_spun_in_context,
+)
 from pressroom.sandbox import ItemTimeout, Sandbox, SandboxStartError
-from pressroom.settings import ExtractSettings, ReadSettings
+from pressroom.settings import ExtractSettings, ReadSettings, SpinSettings
 from schemas import Document
 from tests.pages import PARAGRAPHS, article_html, document
 from tests.workers import broken_warm_up, echo_or_fail
@@ -180,3 +186,21 @@ def test_a_spinner_phrase_in_the_header_of_a_clean_release_is_flagged_not_rewrit
     )
     (flag,) = repaired.spin_flags
     assert flag.field == "issuer" and repaired.issuer[flag.start : flag.end] == flag.span
+
+
+def test_a_spun_document_is_repaired_again_in_the_wording_of_the_datasets_clean_texts(samples):
+    (path,) = samples.glob("001_*.txt")
+    spun = path.read_text()
+    spun += (
+        "\n\nThe Senate handed the stimulus invoice on Tuesday; the vote on the invoice is next."
+    )
+    clean = "The Senate passed the stimulus bill, and the House votes on the bill next week."
+    docs = [document("spun", spun), document("clean", clean)]
+    repaired, _ = repair_documents(docs)
+    assert "The Senate handed the stimulus bill" in repaired[0].text  # close call: kept as spun
+
+    again = repair_spun_in_context(docs, repaired, [clean])
+    assert "The Senate passed the stimulus bill on Tuesday" in again[0].text
+    assert again[0].extracted_text == spun and again[1] is repaired[1]  # clean: untouched
+    off = replace(SpinSettings(), context_words=0)
+    assert repair_spun_in_context(docs, repaired, [clean], off) == repaired
