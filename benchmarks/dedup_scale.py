@@ -35,14 +35,14 @@ import pyarrow.parquet as pq
 from synthetic import Family, document
 from throughput import PeakMemory
 
-from dedup.lsh import (
+from pressroom.dedup.lsh import (
     band_key_matrix,
     candidate_pairs,
     components,
     lsh_shape,
     similarities,
 )
-from dedup.minhash import signature_matrix
+from pressroom.dedup.minhash import signature_matrix
 from pressroom.settings import DedupSettings
 
 SETTINGS = DedupSettings()

@@ -62,7 +62,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from pressroom.settings import FetchSettings
-from sources.fetch import fetch_urls
+from pressroom.sources.fetch import fetch_urls
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = REPO_ROOT.parent / "shared" / "dev-corpus" / "extraction" / "html"
@@ -300,7 +300,7 @@ def ingest_flow(
     os.environ.pop("PREFECT_API_URL", None)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from flows.ingest import ingest
+    from pressroom.flows.ingest import ingest
 
     url_file = scratch / "urls.txt"
     url_file.write_text("\n".join(urls) + "\n", encoding="utf-8")

@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, TypeVar
 from throughput import PeakMemory
 
 if TYPE_CHECKING:
-    from schemas import Document
+    from pressroom.schemas import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "dev-corpus" / "extraction" / "html"
@@ -91,7 +91,7 @@ STAGES = ("extract", "boilerplate", "repair", "deduplicate", "write")
 def sentence_pools(dataset: Path) -> Pools:
     """Distinct sentences of 8-60 words by language, from the documents of ``dataset`` and the
     (English) press releases; languages with fewer than MIN_POOL sentences are left out."""
-    from dataset import read_rows
+    from pressroom.dataset import read_rows
 
     texts = [
         (row["language"], row["text"])
@@ -142,9 +142,10 @@ def published(key: str) -> datetime:
 
 def history_document(pools: Pools, index: int) -> Document:
     """History document ``index`` as extraction and repair would leave it."""
-    from dedup.shingles import content_hash
-    from schemas import Document
-    from schemas.records import stable_id
+    from pressroom.schemas import Document
+    from pressroom.schemas.records import stable_id
+
+    from pressroom.dedup.shingles import content_hash
 
     language, paragraphs = history_text(pools, index)
     text = "\n\n".join(paragraphs)
@@ -172,8 +173,8 @@ def history_document(pools: Pools, index: int) -> Document:
 
 def write_history_run(pools: Pools, out: str, run: int, start: int, stop: int) -> dict:
     """Make, deduplicate and write history documents ``start..stop`` as one run."""
-    from dataset import write_documents
-    from dedup import deduplicate
+    from pressroom.dataset import write_documents
+    from pressroom.dedup import deduplicate
     from pressroom.settings import DedupSettings
 
     clock = time.perf_counter()
@@ -243,7 +244,7 @@ def write_new_pages(pools: Pools, folder: Path, count: int, history: int) -> lis
 
 def timed_run(paths: list[str], out: Path) -> tuple[float, dict, int]:
     """(wall seconds, manifest, peak bytes of this process tree) of one flow run."""
-    from flows.ingest import ingest
+    from pressroom.flows.ingest import ingest
 
     with PeakMemory(os.getpid()) as memory:
         start = time.perf_counter()
@@ -318,9 +319,9 @@ def part_one(corpus: Path, pages: int, rounds: int, scratch: Path) -> Path:
 
 
 def part_two(pools: Pools, history: int, new: int, scratch: Path) -> None:
-    from dataset import existing_ids
-    from dedup import History, earlier_references, earlier_spun_canonicals
-    from dedup.spun import ReferenceIndex
+    from pressroom.dataset import existing_ids
+    from pressroom.dedup import History, earlier_references, earlier_spun_canonicals
+    from pressroom.dedup.spun import ReferenceIndex
     from pressroom.settings import SpinSettings
 
     base = scratch / "history"

@@ -25,8 +25,8 @@ import numpy as np
 from datasketch import MinHash
 from synthetic import document
 
-from dedup.minhash import SCHEME, shingle_hash, signature_matrix
-from dedup.shingles import shingles
+from pressroom.dedup.minhash import SCHEME, shingle_hash, signature_matrix
+from pressroom.dedup.shingles import shingles
 from pressroom.settings import DedupSettings
 
 SETTINGS = DedupSettings()

@@ -56,19 +56,19 @@ import ftfy.bad_codecs  # noqa: F401  (registers the "sloppy-windows-1252" codec
 import lxml.html
 import numpy as np
 from lxml import etree
+from pressroom.schemas import Document, RawDocument, StageError
 from scipy import sparse
 
-import dedup.clusters
-import dedup.lsh
-from dedup import deduplicate
-from dedup.minhash import signature_matrix
-from dedup.shingles import hashing_view, shingles
+from pressroom.dedup import clusters as dedup_clusters
+from pressroom.dedup import deduplicate
+from pressroom.dedup import lsh as dedup_lsh
+from pressroom.dedup.minhash import signature_matrix
+from pressroom.dedup.shingles import hashing_view, shingles
 from pressroom.pipeline import drop_repeated, remove_site_boilerplate, repair_documents
 from pressroom.process import process_document, warm_up
 from pressroom.settings import DedupSettings, ReadSettings
-from schemas import Document, RawDocument, StageError
-from sources import read_file
-from sources.encoding import decode
+from pressroom.sources import read_file
+from pressroom.sources.encoding import decode
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "dev-corpus" / "extraction"
@@ -1098,8 +1098,8 @@ def run_dedup(
     """``deduplicate`` (optionally with cached signatures or another pair finder);
     returns doc_id -> cluster_id."""
     with (
-        mock.patch.object(dedup.clusters, "signature_matrix", cache or signature_matrix),
-        mock.patch.object(dedup.clusters, "similar_pairs", pair_finder or dedup.lsh.similar_pairs),
+        mock.patch.object(dedup_clusters, "signature_matrix", cache or signature_matrix),
+        mock.patch.object(dedup_clusters, "similar_pairs", pair_finder or dedup_lsh.similar_pairs),
     ):
         deduplicate(list(docs), settings)
     return {doc.doc_id: doc.cluster_id for doc in docs}
@@ -1250,14 +1250,14 @@ def compare_lsh(
     options: list[tuple[str, Callable | None, tuple[float, float]]] = [
         (f"weights {w}", None, w) for w in ((0.5, 0.5), (0.2, 0.8), (0.1, 0.9))
     ]
-    options.append(("all pairs, no LSH", brute_force_pairs, dedup.lsh.LSH_WEIGHTS))
+    options.append(("all pairs, no LSH", brute_force_pairs, dedup_lsh.LSH_WEIGHTS))
     results = {}
     for name, finder, weights in options:
         clock = time.perf_counter()
-        with mock.patch.object(dedup.lsh, "LSH_WEIGHTS", weights):
-            dedup.lsh.lsh_shape.cache_clear()  # the banding follows the weights
+        with mock.patch.object(dedup_lsh, "LSH_WEIGHTS", weights):
+            dedup_lsh.lsh_shape.cache_clear()  # the banding follows the weights
             clusters = run_dedup(labelled.docs, settings, cache, finder)
-        dedup.lsh.lsh_shape.cache_clear()
+        dedup_lsh.lsh_shape.cache_clear()
         results[name] = (pair_scores(clusters, labelled.groups), time.perf_counter() - clock)
     return results
 
@@ -1489,7 +1489,7 @@ def report_sweep(seeds: Sequence[SeedResult], thresholds: Sequence[float]) -> di
         )
         for name in seeds[0].lsh
     }
-    print(f"\n== LSH banding at the defaults (LSH_WEIGHTS = {dedup.lsh.LSH_WEIGHTS}) ==")
+    print(f"\n== LSH banding at the defaults (LSH_WEIGHTS = {dedup_lsh.LSH_WEIGHTS}) ==")
     print_lsh(lsh)
     return {
         "sweep": [

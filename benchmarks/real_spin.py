@@ -113,11 +113,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from dataset.raw import write_warc  # noqa: E402
-from dataset.writer import read_rows  # noqa: E402
-from repair import RepairedText, normalize_text, repair_text, warm_up  # noqa: E402
-from repair.language_model import default_language_model  # noqa: E402
-from sources.fetch import FetchResult  # noqa: E402
+from pressroom.dataset.raw import write_warc  # noqa: E402
+from pressroom.dataset.writer import read_rows  # noqa: E402
+from pressroom.repair import RepairedText, normalize_text, repair_text, warm_up  # noqa: E402
+from pressroom.repair.language_model import default_language_model  # noqa: E402
+from pressroom.sources.fetch import FetchResult  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "real_spin"
 MANIFEST = DATA / "manifest.tsv"

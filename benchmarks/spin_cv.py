@@ -29,9 +29,9 @@ from real_spin import Half, Page, ratio, score_negative, score_spun
 sys.path.insert(0, str(real_spin.REPO_ROOT / "tools"))
 import build_spin_table
 
+from pressroom.repair import repair_text
+from pressroom.repair.lexicon import InverseTable, read_table
 from pressroom.settings import SpinSettings
-from repair import repair_text
-from repair.lexicon import InverseTable, read_table
 
 NEGATIVES = ("clean", "paraphrase", "paraphrase_original")
 """Roles scored as negatives in both folds (a fold's own originals are negatives too)."""

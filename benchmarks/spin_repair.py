@@ -21,7 +21,8 @@ Held-out entries: an entry is held out when a stable hash (SHA-256) of its ``spu
 the lowest ``--held-out-share`` of the hash range, so the split does not depend on ``--seed`` or
 on the order of the lexicon file. The simulator uses every entry; the system under test gets
 ``default_lexicon().without(held out)``, so the figures show how detection and restoration
-generalise beyond the table. The inverse-spinner table (``repair/data/inverse_spinner.tsv``)
+generalise beyond the table. The inverse-spinner table
+(``pressroom/repair/data/inverse_spinner.tsv``)
 also carries the lexicon's pairs: for the system under test, every (spun, original) form of a
 held-out entry, and every word run aligned inside one ("an vital" / "an important" gives vital /
 important), loses its lexicon support, and is dropped unless public evidence (the PPS list, real
@@ -76,21 +77,21 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 import trafilatura
+from pressroom.extractors.language import detect_language
+from pressroom.schemas import Document
 from spin_metrics import WORD, EditKey, EditScore, edits, spin_edits, words
 
-from extractors.language import detect_language
 from pressroom.pipeline import repair_document
 from pressroom.process import process_document
-from repair import RepairedText, normalize_text, repair_text
-from repair.lexicon import (
+from pressroom.repair import RepairedText, normalize_text, repair_text
+from pressroom.repair.lexicon import (
     InverseTable,
     Lexicon,
     LexiconEntry,
     default_inverse_table,
     default_lexicon,
 )
-from schemas import Document
-from sources import read_file
+from pressroom.sources import read_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = REPO_ROOT / "data" / "samples"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from extractors.patterns import is_boilerplate, is_html_furniture, is_related_heading
-from schemas import Extraction
-from schemas.records import StageError
+from pressroom.extractors.patterns import is_boilerplate, is_html_furniture, is_related_heading
+from pressroom.schemas import Extraction
+from pressroom.schemas.records import StageError
 
 _DROP_TAGS = (
     "head",

@@ -12,8 +12,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from pressroom.settings import BoilerplateSettings
-from schemas import Document
+from pressroom.extractors.settings import BoilerplateSettings
+from pressroom.schemas import Document
 
 
 def site_key(doc: Document) -> str:

@@ -10,8 +10,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from extractors.patterns import is_boilerplate, is_release_status, parse_date_line, strip_bullet
-from schemas import Extraction
+from pressroom.extractors.patterns import (
+    is_boilerplate,
+    is_release_status,
+    parse_date_line,
+    strip_bullet,
+)
+from pressroom.schemas import Extraction
 
 _MIN_TITLE_WORDS = 3
 _MAX_TITLE_WORDS = 60

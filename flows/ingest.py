@@ -31,19 +31,21 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.settings import PREFECT_API_URL
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from pressroom.schemas import ClusterChange, Document, QuarantineRecord
 
 import pressroom
-from dataset import (
+from pressroom import fetching, pipeline, progress
+from pressroom.dataset import (
     existing_ids,
     write_cluster_changes,
     write_documents,
     write_manifest,
     write_quarantine,
 )
-from dataset.lock import dataset_lock
-from dataset.raw import raw_folder
-from dataset.state import load_validators, save_validators
-from dedup import (
+from pressroom.dataset.lock import dataset_lock
+from pressroom.dataset.raw import raw_folder
+from pressroom.dataset.state import load_validators, save_validators
+from pressroom.dedup import (
     DedupStats,
     History,
     adopt_earlier_spun,
@@ -53,7 +55,6 @@ from dedup import (
     earlier_references,
     earlier_spun_canonicals,
 )
-from pressroom import fetching, pipeline, progress
 from pressroom.process import EMPTY_BODY
 from pressroom.report import (
     DocumentTally,
@@ -72,9 +73,8 @@ from pressroom.settings import (
     IngestSettings,
     ReadSettings,
 )
-from schemas import ClusterChange, Document, QuarantineRecord
-from sources.fetch import FetchResult, FetchStats, RobotsCache, Validators
-from sources.web import SourceSpec, expand_sources
+from pressroom.sources.fetch import FetchResult, FetchStats, RobotsCache, Validators
+from pressroom.sources.web import SourceSpec, expand_sources
 
 _TASK_OPTIONS = {"cache_policy": NO_CACHE, "persist_result": False}
 DAEMONIC_WORKER = (
@@ -144,7 +144,7 @@ def dask_runner(address: str) -> TaskRunner:
     import cloudpickle
     from prefect_dask import DaskTaskRunner  # imported only here: distributed is slow to import
 
-    if __name__ != "flows.ingest":
+    if __name__ != "pressroom.flows.ingest":
         # loaded from its file path, as deployments load it, this module is unknown to the
         # workers by its name: its functions and the flow's travel by value
         cloudpickle.register_pickle_by_value(sys.modules[__name__])

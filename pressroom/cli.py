@@ -204,7 +204,7 @@ def ingest(
     # it starts while the flow module is imported; not for a Dask run, whose workers get the
     # run's settings and could not reach this machine's 127.0.0.1 (see the README)
     with temporary_server(enabled=not dask_address) as server:
-        from dataset.lock import DatasetLocked, dataset_lock
+        from pressroom.dataset.lock import DatasetLocked, dataset_lock
 
         try:
             # taken here, before Prefect starts, so that --wait-for-lock is kept to the second;
@@ -248,7 +248,9 @@ def _run(
     stages = STAGES if web else STAGES[1:]
     try:
         with run_display(stages, live=live) as console:
-            from flows.ingest import run_ingest  # imports Prefect, which sets up its logging
+            from pressroom.flows.ingest import (
+                run_ingest,  # imports Prefect, which sets up its logging
+            )
 
             send_logs_to(console, verbose)
             with connected(server):
@@ -273,7 +275,7 @@ def _os_error(error: OSError, where: Path) -> str:
 def _check_sources(sources: list[str]) -> bool:
     """Refuse malformed web sources and local paths that do not exist, before any work; return
     whether any source is on the web."""
-    from sources.web import parse_source
+    from pressroom.sources.web import parse_source
 
     web = False
     for source in sources:
@@ -398,8 +400,8 @@ def export(
 ) -> None:
     """Export the dataset as one Parquet file: every document once, or (--canonical) the
     canonicals, with later canonical changes applied."""
-    from dataset.maintenance import canonical_documents, read_table
-    from dataset.writer import write_table_atomic
+    from pressroom.dataset.maintenance import canonical_documents, read_table
+    from pressroom.dataset.writer import write_table_atomic
 
     _check_dataset(out)
     table = canonical_documents(out) if canonical else read_table(out, "documents")
@@ -419,8 +421,8 @@ def compact(
 ) -> None:
     """Merge each partition's small Parquet files into one (holds the dataset's lock); the run
     manifests are updated to name the merged files."""
-    from dataset.lock import DatasetLocked
-    from dataset.maintenance import compact as compact_dataset
+    from pressroom.dataset.lock import DatasetLocked
+    from pressroom.dataset.maintenance import compact as compact_dataset
 
     _check_dataset(out)
     try:
@@ -433,7 +435,7 @@ def compact(
 
 
 def _check_dataset(out: Path) -> None:
-    from dataset.maintenance import NotADataset, require_dataset
+    from pressroom.dataset.maintenance import NotADataset, require_dataset
 
     try:
         require_dataset(out)
@@ -441,7 +443,7 @@ def _check_dataset(out: Path) -> None:
         raise _fail(EXIT_USAGE, str(error)) from None
 
 
-lexicon_app = typer.Typer(help="The spinner lexicon (repair/data/spin_lexicon.tsv).")
+lexicon_app = typer.Typer(help="The spinner lexicon (pressroom/repair/data/spin_lexicon.tsv).")
 app.add_typer(lexicon_app, name="lexicon")
 
 
@@ -459,13 +461,13 @@ def lexicon_check(
     ] = None,
 ) -> None:
     """Check the lexicon: kinds, duplicates, inflections, and signatures seen in clean text."""
-    from repair.lexicon import LEXICON_PATH, Lexicon, check_entries, read_entries
+    from pressroom.repair.lexicon import LEXICON_PATH, Lexicon, check_entries, read_entries
 
     entries = read_entries(lexicon or LEXICON_PATH)
     problems = check_entries(entries)
     if clean:
-        from sources import iter_input_files
-        from sources.encoding import decode
+        from pressroom.sources import iter_input_files
+        from pressroom.sources.encoding import decode
 
         matcher = Lexicon(entries)
         for path in iter_input_files([str(p) for p in clean]):
@@ -488,8 +490,8 @@ def _one_document(file: Path):
     """Read, extract and repair one page, or exit with the reason it cannot be done."""
     from pressroom.pipeline import repair_document
     from pressroom.process import process_document
-    from schemas import QuarantineRecord, StageError
-    from sources import read_file
+    from pressroom.schemas import QuarantineRecord, StageError
+    from pressroom.sources import read_file
 
     items = list(read_file(file, ReadSettings().max_bytes))
     if len(items) != 1:

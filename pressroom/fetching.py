@@ -14,11 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from dataset.raw import write_warc
+from pressroom.dataset.raw import write_warc
+from pressroom.schemas import QuarantineRecord
+from pressroom.schemas.records import stable_id
 from pressroom.settings import FetchSettings
-from schemas import QuarantineRecord
-from schemas.records import stable_id
-from sources.fetch import (
+from pressroom.sources.fetch import (
     PAGE_TYPES,
     XML_TYPES,
     FetchResult,
@@ -28,8 +28,14 @@ from sources.fetch import (
     fetch_urls,
     origin,
 )
-from sources.local import is_page_type
-from sources.web import SourceSpec, expand_sources, parse_listing, parse_source, read_sources_file
+from pressroom.sources.local import is_page_type
+from pressroom.sources.web import (
+    SourceSpec,
+    expand_sources,
+    parse_listing,
+    parse_source,
+    read_sources_file,
+)
 
 LISTING_KINDS = {"feed": "feed", "sitemap": "sitemap", "sitemap-index": "sitemap"}
 ANY_TYPE = tuple(dict.fromkeys(PAGE_TYPES + XML_TYPES))

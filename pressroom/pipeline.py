@@ -15,20 +15,20 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from dedup.shingles import content_hash
-from extractors.patterns import is_release_status
-from extractors.recurring import learn_recurring_lines, remove_recurring_lines, site_key
-from extractors.text import HEADER_LINE_SEPARATOR
 from pressroom import progress
+from pressroom.dedup.shingles import content_hash
+from pressroom.extractors.patterns import is_release_status
+from pressroom.extractors.recurring import learn_recurring_lines, remove_recurring_lines, site_key
+from pressroom.extractors.text import HEADER_LINE_SEPARATOR
 from pressroom.process import EMPTY_BODY, process_document, warm_up
+from pressroom.repair import repair_text
+from pressroom.repair import warm_up as load_repair_data
+from pressroom.repair.fields import RepairedField, repaired_field
+from pressroom.repair.language_model import ScoringModel, default_language_model
 from pressroom.sandbox import ItemTimeout, Sandbox, SandboxPool, WorkerDied, start_fork_server
+from pressroom.schemas import Document, QuarantineRecord, RawDocument, StageError
 from pressroom.settings import BoilerplateSettings, ExtractSettings, ReadSettings, SpinSettings
-from repair import repair_text
-from repair import warm_up as load_repair_data
-from repair.fields import RepairedField, repaired_field
-from repair.language_model import ScoringModel, default_language_model
-from schemas import Document, QuarantineRecord, RawDocument, StageError
-from sources import iter_input_files, read_file
+from pressroom.sources import iter_input_files, read_file
 
 T = TypeVar("T")
 PARALLEL_REPAIR_MIN_DOCS = 200

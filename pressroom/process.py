@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from dedup.shingles import content_hash
-from extractors import detect_language, extract_html, extract_text
+from pressroom.dedup.shingles import content_hash
+from pressroom.extractors import detect_language, extract_html, extract_text
+from pressroom.repair import normalize_text
+from pressroom.schemas import Document, RawDocument, StageError
 from pressroom.settings import ExtractSettings
-from repair import normalize_text
-from schemas import Document, RawDocument, StageError
-from sources.encoding import decode
+from pressroom.sources.encoding import decode
 
 EMPTY_BODY = "no article text found"
 

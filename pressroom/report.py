@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from schemas import Document, QuarantineRecord
+from pressroom.schemas import Document, QuarantineRecord
 
 BAR_WIDTH = 30
 REASONS_KEPT = 20

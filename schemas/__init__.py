@@ -6,7 +6,7 @@ import, and reading or extracting a page needs only the records.
 
 from importlib import import_module
 
-from schemas.records import (
+from pressroom.schemas.records import (
     ClusterChange,
     Document,
     Extraction,
@@ -36,4 +36,4 @@ __all__ = [
 def __getattr__(name: str) -> object:
     if name not in {"CLUSTER_CHANGES", "DOCUMENTS", "QUARANTINE", "SCHEMA_VERSION"}:
         raise AttributeError(f"module 'schemas' has no attribute {name!r}")
-    return getattr(import_module("schemas.tables"), name)
+    return getattr(import_module("pressroom.schemas.tables"), name)

@@ -80,10 +80,11 @@ DOCUMENTS = pa.schema(
         pa.field("spin_score", pa.float32()),
         pa.field("is_spun", pa.bool_()),
         pa.field("spin_flags", pa.list_(SPAN_FLAG)),
-        # 1.2: what later runs deduplicate against (see dedup/history.py)
+        # 1.2: what later runs deduplicate against (see pressroom/dedup/history.py)
         pa.field("minhash", pa.binary()),
         pa.field("lsh_bands", pa.list_(pa.int64())),
-        # 1.5: what later runs match paraphrased copies against (see dedup/paraphrase.py), kept
+        # 1.5: what later runs match paraphrased copies against (see
+        # pressroom/dedup/paraphrase.py), kept
         # before text_length (1.2, derived at write); readers select columns by name
         pa.field("paraphrase_keys", pa.list_(pa.int64())),
         pa.field("text_length", pa.int32()),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dedup.shingles import content_hash
-from schemas import Document
+from pressroom.schemas import Document
+
+from pressroom.dedup.shingles import content_hash
 
 
 def article_html(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from dataset.lock import dataset_lock
+from pressroom.dataset.lock import dataset_lock
 
 PRESSROOM = str(Path(sys.executable).with_name("pressroom"))
 

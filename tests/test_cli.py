@@ -7,13 +7,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from pressroom.flows.ingest import ingest
 from typer.testing import CliRunner
 
 import pressroom
-from dataset import write_documents
-from flows.ingest import ingest
 from pressroom import progress
 from pressroom.cli import app
+from pressroom.dataset import write_documents
 from pressroom.report import NoDocumentProduced, reason_group
 from tests.hosts import closed_port_url
 from tests.pages import document

@@ -7,9 +7,9 @@ import dask
 import pytest
 from distributed import Client, LocalCluster, get_task_stream
 from prefect.flows import load_flow_from_entrypoint
+from pressroom.flows.ingest import DAEMONIC_WORKER, ingest
 from typer.testing import CliRunner
 
-from flows.ingest import DAEMONIC_WORKER, ingest
 from pressroom.cli import app
 from pressroom.process import EMPTY_BODY
 from tests.conftest import ROOT
@@ -45,7 +45,7 @@ def test_extraction_runs_on_the_dask_workers_with_the_same_outcome(
         monkeypatch.setattr(sys, "path", list(sys.path))  # the loader adds flows/ to it
         # loaded as deployments load it: from its file, as a module the workers cannot import
         deployed = load_flow_from_entrypoint(f"{ROOT / 'flows' / 'ingest.py'}:ingest")
-        assert deployed.fn.__module__ != "flows.ingest"
+        assert deployed.fn.__module__ != "pressroom.flows.ingest"
         with get_task_stream(client) as stream:
             manifest = deployed(
                 paths=corpus,

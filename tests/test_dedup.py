@@ -2,11 +2,12 @@ import random
 from dataclasses import replace
 from datetime import datetime
 
-from dedup import content_hash, deduplicate, hashing_view
-from dedup.clusters import SPUN_CANONICAL_REPLACED, canonical_order, why_first
-from dedup.provenance import issuers_own_host, official_host
+from pressroom.schemas import Document
+
+from pressroom.dedup import content_hash, deduplicate, hashing_view
+from pressroom.dedup.clusters import SPUN_CANONICAL_REPLACED, canonical_order, why_first
+from pressroom.dedup.provenance import issuers_own_host, official_host
 from pressroom.settings import DedupSettings
-from schemas import Document
 from tests.pages import PARAGRAPHS
 from tests.pages import document as doc
 

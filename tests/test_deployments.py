@@ -40,10 +40,15 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import Deployment, FlowRun, StateType
 from prefect.settings import PREFECT_API_URL, temporary_settings
+from pressroom.flows.deployment import (
+    ROOT_VARIABLE,
+    CheckoutNotFound,
+    checkout_root,
+    enter_checkout,
+)
+from pressroom.flows.ingest import ingest
 from pytest_httpserver import HTTPServer
 
-from flows.deployment import ROOT_VARIABLE, CheckoutNotFound, checkout_root, enter_checkout
-from flows.ingest import ingest
 from tests.conftest import ROOT
 from tests.pages import PARAGRAPHS, article_html
 
@@ -384,7 +389,9 @@ def test_deployments_are_scheduled_and_run_on_a_process_worker(
     assert reprocess.schedules == [] and reprocess.work_pool_name == POOL
     assert reprocess.global_concurrency_limit.limit == 1
     assert reprocess.concurrency_options.collision_strategy.value == "ENQUEUE"
-    assert reprocess.pull_steps == [{"flows.deployment.enter_checkout": {"directory": str(ROOT)}}]
+    assert reprocess.pull_steps == [
+        {"pressroom.flows.deployment.enter_checkout": {"directory": str(ROOT)}}
+    ]
 
     # the scheduler gives ingest-web its upcoming runs, every six hours on the hour (UTC)
     upcoming = wait_for_scheduled_runs(server, web)

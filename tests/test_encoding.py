@@ -1,9 +1,9 @@
 import codecs
 
 import pytest
+from pressroom.schemas import StageError
 
-from schemas import StageError
-from sources.encoding import decode
+from pressroom.sources.encoding import decode
 
 FRENCH = (
     "Le ministère des Affaires étrangères a publié une déclaration à propos de la coopération "

@@ -14,13 +14,13 @@ from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from pressroom.schemas import RawDocument
 from pytest_httpserver import HTTPServer
 
 from pressroom.fetching import archive_batch
 from pressroom.settings import FetchSettings
-from schemas import RawDocument
-from sources import fetch as fetch_module
-from sources.fetch import (
+from pressroom.sources import fetch as fetch_module
+from pressroom.sources.fetch import (
     XML_TYPES,
     Fetcher,
     FetchResult,
@@ -28,7 +28,7 @@ from sources.fetch import (
     Validators,
     fetch_urls,
 )
-from sources.local import read_file
+from pressroom.sources.local import read_file
 
 FAST = FetchSettings(
     per_host_delay_s=0.0,

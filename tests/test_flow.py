@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from pressroom.flows.ingest import ingest
 
-from dataset.maintenance import canonical_documents
-from dedup.clusters import RELEASE_HEADER
-from flows.ingest import ingest
+from pressroom.dataset.maintenance import canonical_documents
+from pressroom.dedup.clusters import RELEASE_HEADER
 from tests.conftest import SAMPLES
 from tests.runs import rows
 

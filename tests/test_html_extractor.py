@@ -1,7 +1,7 @@
 import pytest
+from pressroom.extractors import extract_html
+from pressroom.extractors.patterns import is_html_furniture, is_related_heading
 
-from extractors import extract_html
-from extractors.patterns import is_html_furniture, is_related_heading
 from tests.pages import PARAGRAPHS, article_html
 
 LEAD = "The ministry will fund forty new rural clinics over the next three years, it said."
@@ -76,7 +76,7 @@ def test_a_copyright_year_is_not_taken_for_the_publication_date():
 
 
 def test_fallback_extractor_ignores_the_head_and_finds_block_text():
-    from extractors import extract_html_fallback
+    from pressroom.extractors import extract_html_fallback
 
     html = "<html><head><title>Only a title</title></head><body><nav>Menu</nav>"
     html += "<article><p>First block.</p><p>Second block.</p></article></body></html>"

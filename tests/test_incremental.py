@@ -12,10 +12,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from pressroom.flows.ingest import ingest
 
-from dataset.lock import DatasetLocked, dataset_lock
-from dataset.maintenance import canonical_documents, compact, read_table
-from flows.ingest import ingest
+from pressroom.dataset.lock import DatasetLocked, dataset_lock
+from pressroom.dataset.maintenance import canonical_documents, compact, read_table
 from tests.pages import PARAGRAPHS, article_html
 from tests.runs import held_lock, rows
 
@@ -113,7 +113,7 @@ def test_a_run_that_cannot_get_the_lock_fails_clearly(prefect_api, inputs, tmp_p
 KILL_DURING_WRITE = """
 import os, signal, sys
 import pyarrow.parquet as pq
-import dataset.writer as writer
+import pressroom.dataset.writer as writer
 
 real_write_table = pq.write_table
 
@@ -122,7 +122,7 @@ def write_half_then_die(table, where, **options):
     os.kill(os.getpid(), signal.SIGKILL)
 
 writer.pq.write_table = write_half_then_die
-from flows.ingest import ingest
+from pressroom.flows.ingest import ingest
 ingest(paths=sys.argv[2:], out=sys.argv[1])
 """
 

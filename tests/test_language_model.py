@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from repair.language_model import (
+from pressroom.repair.language_model import (
     MODEL_FILE,
     LanguageModel,
     default_language_model,
@@ -28,7 +28,7 @@ def model() -> LanguageModel:
 
 
 def test_shipped_file_is_the_documented_model(model):
-    size = files("repair.data").joinpath(MODEL_FILE).stat().st_size  # type: ignore[attr-defined]
+    size = files("pressroom.repair.data").joinpath(MODEL_FILE).stat().st_size  # type: ignore[attr-defined]
     assert size < 8 * 2**20
     assert model.sizes == {
         "unigrams": 60_699,

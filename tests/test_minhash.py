@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
 
-import dedup.minhash
-from dedup.lsh import (
+from pressroom.dedup import minhash as minhash_module
+from pressroom.dedup.lsh import (
     LSH_WEIGHTS,
     band_key_matrix,
     candidate_pairs,
@@ -16,8 +16,8 @@ from dedup.lsh import (
     lsh_shape,
     similar_pairs,
 )
-from dedup.minhash import SCHEME, from_bytes, shingle_hash, signature_matrix, to_bytes
-from dedup.shingles import shingles
+from pressroom.dedup.minhash import SCHEME, from_bytes, shingle_hash, signature_matrix, to_bytes
+from pressroom.dedup.shingles import shingles
 from pressroom.settings import DedupSettings
 from tests.pages import PARAGRAPHS
 
@@ -59,8 +59,8 @@ def test_signatures_do_not_depend_on_the_batch(monkeypatch):
     alone = np.vstack([signature_matrix([text]) for text in texts])
     np.testing.assert_array_equal(together, alone)
     # small slices of texts, and of shingles (a text's shingles split across slices)
-    monkeypatch.setattr(dedup.minhash, "_TEXTS_AT_ONCE", 7)
-    monkeypatch.setattr(dedup.minhash, "_CHUNK_VALUES", 256 * 50)
+    monkeypatch.setattr(minhash_module, "_TEXTS_AT_ONCE", 7)
+    monkeypatch.setattr(minhash_module, "_CHUNK_VALUES", 256 * 50)
     np.testing.assert_array_equal(signature_matrix(texts), together)
     np.testing.assert_array_equal(from_bytes(to_bytes(together[5])), together[5])
 

@@ -1,4 +1,4 @@
-from repair import normalize_text
+from pressroom.repair import normalize_text
 
 
 def test_mojibake_is_repaired():

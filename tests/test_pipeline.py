@@ -4,6 +4,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pressroom.schemas import Document
 
 from pressroom.pipeline import (
     discover,
@@ -14,7 +15,6 @@ from pressroom.pipeline import (
 )
 from pressroom.sandbox import ItemTimeout, Sandbox, SandboxStartError
 from pressroom.settings import ExtractSettings, ReadSettings, SpinSettings
-from schemas import Document
 from tests.pages import PARAGRAPHS, article_html, document
 from tests.workers import broken_warm_up, echo_or_fail
 

@@ -6,9 +6,10 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dataset import write_cluster_changes, write_documents
-from dataset.maintenance import canonical_documents
-from schemas import ClusterChange
+from pressroom.schemas import ClusterChange
+
+from pressroom.dataset import write_cluster_changes, write_documents
+from pressroom.dataset.maintenance import canonical_documents
 from tests.pages import document
 
 README = Path(__file__).resolve().parent.parent / "README.md"

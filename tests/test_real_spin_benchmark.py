@@ -71,9 +71,9 @@ def test_every_role_and_half_has_pages_and_urls_are_unique():
 
 
 def test_paraphrase_pages_go_in_as_warc_records_that_carry_their_url(tmp_path):
-    from dataset.raw import write_warc
+    from pressroom.dataset.raw import write_warc
     from pressroom.process import process_document
-    from sources.local import read_file
+    from pressroom.sources.local import read_file
 
     url = "https://www.example.gov/news/2024/release-1"
     text = (

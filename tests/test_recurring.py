@@ -1,4 +1,5 @@
-from extractors.recurring import learn_recurring_lines, remove_recurring_lines
+from pressroom.extractors.recurring import learn_recurring_lines, remove_recurring_lines
+
 from pressroom.pipeline import remove_site_boilerplate
 from pressroom.settings import BoilerplateSettings
 from tests.test_dedup import doc

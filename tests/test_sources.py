@@ -1,8 +1,9 @@
 import gzip
 from pathlib import Path
 
-from schemas import QuarantineRecord, RawDocument
-from sources import iter_input_files, read_file
+from pressroom.schemas import QuarantineRecord, RawDocument
+
+from pressroom.sources import iter_input_files, read_file
 from tests.pages import PARAGRAPHS, article_html
 
 LIMIT = 1_000_000

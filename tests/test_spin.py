@@ -6,13 +6,13 @@ import itertools
 from pathlib import Path
 
 import pytest
+from pressroom.schemas import Repair
 
 from benchmarks.spin_metrics import EditScore, OutputAlignment, words
-from pressroom.settings import SpinSettings
-from repair import repair_text
-from repair.candidates import restore_candidates, restore_from_table
-from repair.edits import Edit, apply_edits
-from repair.lexicon import (
+from pressroom.repair import repair_text
+from pressroom.repair.candidates import restore_candidates, restore_from_table
+from pressroom.repair.edits import Edit, apply_edits
+from pressroom.repair.lexicon import (
     InverseTable,
     Lexicon,
     LexiconEntry,
@@ -21,8 +21,8 @@ from repair.lexicon import (
     default_inverse_table,
     default_lexicon,
 )
-from repair.spin import assess_spin
-from schemas import Repair
+from pressroom.repair.spin import assess_spin
+from pressroom.settings import SpinSettings
 from tools.build_spin_table import aligned_pairs, pps_pairs, real_pairs, unchanged_words
 
 ROOT = Path(__file__).resolve().parent.parent

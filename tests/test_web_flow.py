@@ -15,14 +15,14 @@ from datetime import date
 from email.message import Message
 
 import pytest
+from pressroom.flows.ingest import NoDocumentProduced, ingest
 from werkzeug import Request, Response
 
-from dataset.maintenance import canonical_documents
-from dataset.state import load_validators
-from flows.ingest import NoDocumentProduced, ingest
+from pressroom.dataset.maintenance import canonical_documents
+from pressroom.dataset.state import load_validators
 from pressroom.fetching import ListingFetcher, listing_failures
 from pressroom.settings import FetchSettings
-from sources.web import LISTING_LIMIT, SourceSpec, expand_sources
+from pressroom.sources.web import LISTING_LIMIT, SourceSpec, expand_sources
 from tests.hosts import Hosts, Reply, closed_port_url
 from tests.pages import PARAGRAPHS, article_html
 from tests.runs import PRESSROOM, rows, run_pressroom

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from sources.web import (
+from pressroom.sources.web import (
     LISTING_LIMIT,
     Listing,
     SourceSpec,

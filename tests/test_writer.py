@@ -5,11 +5,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-from dataset import write_documents, write_quarantine, write_table_atomic
-from dataset.maintenance import read_table
-from dataset.writer import existing_ids
-from schemas import (
+from pressroom.schemas import (
     CLUSTER_CHANGES,
     DOCUMENTS,
     QUARANTINE,
@@ -20,7 +16,11 @@ from schemas import (
     Repair,
     SpanFlag,
 )
-from schemas.tables import REPAIR, SPAN_FLAG
+from pressroom.schemas.tables import REPAIR, SPAN_FLAG
+
+from pressroom.dataset import write_documents, write_quarantine, write_table_atomic
+from pressroom.dataset.maintenance import read_table
+from pressroom.dataset.writer import existing_ids
 from tests.test_dedup import doc
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -1,4 +1,5 @@
-"""Build the context-scoring language model (``repair/data/language_model.npz``), or evaluate it.
+"""Build the context-scoring language model (``pressroom/repair/data/language_model.npz``), or
+evaluate it.
 
 ``build`` reads public clean English from ``--corpora`` (default ``../shared/corpora``, laid out
 as described in ``docs/language_model.md``; read at build time only, the product reads just the
@@ -48,8 +49,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from repair.edits import WORD  # noqa: E402
-from repair.language_model import (  # noqa: E402
+from pressroom.repair.edits import WORD  # noqa: E402
+from pressroom.repair.language_model import (  # noqa: E402
     ID_BITS,
     MODEL_FILE,
     SENTENCE_START,
@@ -58,10 +59,10 @@ from repair.language_model import (  # noqa: E402
     normal_word,
     sentences,
 )
-from repair.ngrams import web_counts  # noqa: E402
+from pressroom.repair.ngrams import web_counts  # noqa: E402
 
 DEFAULT_CORPORA = ROOT.parent / "shared" / "corpora"
-DEFAULT_OUTPUT = ROOT / "repair" / "data" / MODEL_FILE
+DEFAULT_OUTPUT = ROOT / "pressroom" / "repair" / "data" / MODEL_FILE
 HELD_OUT_SESSION = "Session 79 - 2024"
 SEEDS = ROOT.parent / "shared" / "seeds"
 SEED_001_ORIGINAL = ROOT / "tests" / "fixtures" / "us_mission_joint_statement_original.txt"
