@@ -27,10 +27,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import trafilatura
-from pressroom.schemas import RawDocument, StageError
 
 from pressroom.process import process_document
 from pressroom.repair import normalize_text
+from pressroom.schemas import RawDocument, StageError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "dev-corpus" / "extraction"

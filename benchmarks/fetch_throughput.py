@@ -62,7 +62,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from pressroom.settings import FetchSettings
-from pressroom.sources.fetch import fetch_urls
+from pressroom.web.fetcher import fetch_urls
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = REPO_ROOT.parent / "shared" / "dev-corpus" / "extraction" / "html"
@@ -301,6 +301,7 @@ def ingest_flow(
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from pressroom.flows.ingest import ingest
+    from pressroom.settings import FetchSettings, IngestSettings
 
     url_file = scratch / "urls.txt"
     url_file.write_text("\n".join(urls) + "\n", encoding="utf-8")
@@ -310,11 +311,15 @@ def ingest_flow(
         manifest = ingest(
             paths=[f"urls:{url_file}"],
             out=str(scratch / "out"),
-            allow_private=True,
-            per_host_concurrency=concurrency,
-            per_host_delay_s=0,
-            fetch_retries=0,
-            workers=workers,
+            settings=IngestSettings(
+                fetch=FetchSettings(
+                    allow_private=True,
+                    per_host_concurrency=concurrency,
+                    per_host_delay_s=0,
+                    retries=0,
+                ),
+                workers=workers,
+            ),
         )
     total = time.perf_counter() - clock
     seen = politeness(server.log[mark:], concurrency)

@@ -142,10 +142,9 @@ def published(key: str) -> datetime:
 
 def history_document(pools: Pools, index: int) -> Document:
     """History document ``index`` as extraction and repair would leave it."""
+    from pressroom.dedup.shingles import content_hash
     from pressroom.schemas import Document
     from pressroom.schemas.records import stable_id
-
-    from pressroom.dedup.shingles import content_hash
 
     language, paragraphs = history_text(pools, index)
     text = "\n\n".join(paragraphs)

@@ -71,15 +71,16 @@ The second, **edit-exact** scoring (as in ``spin_metrics``) is kept on the lines
   10,000 words and listed;
 - paraphrase pairs: each half's pairs go in as a crawl would give them, so that the canonical
   choice can see provenance: one WARC file of ``response`` records written by pressroom's own
-  archive writer (``dataset.raw.write_warc``), one per page, whose ``WARC-Target-URI`` is the
+  archive writer (``web.archive.write_warc``), one per page, whose ``WARC-Target-URI`` is the
   page's URL and whose body is an HTML page (``Content-Type: text/html``, a ``<link
   rel="canonical">`` to the same URL) with the stored text as the article's paragraphs. The file
   goes through one ``pressroom ingest`` run (the CLI, Prefect ephemeral mode, a private
   ``PREFECT_HOME``) into a temporary dataset; the documents table says whether the two landed in
   one cluster, which is canonical, their ``dup_kind`` and the non-unicode repairs on each;
 - "beside": each figure again with the page repaired as a run repairs it beside a dataset (the
-  second pass of ``pipeline.repair_spun_in_context``: a page judged spun is repaired again with
-  the language model adapted to the dataset's clean English text), the dataset being the clean
+  second pass of ``pressroom.stages.repair.repair_spun_in_context``: a page judged spun is
+  repaired again with the language model adapted to the dataset's clean English text), the
+  dataset being the clean
   pages (originals, clean releases, paraphrase pages) of the half's other groups;
 - time: ``repair_text`` wall time per spun page (after a warm-up call), and the process's peak
   resident memory (``ru_maxrss``) after all repairs.
@@ -113,11 +114,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from pressroom.dataset.raw import write_warc  # noqa: E402
 from pressroom.dataset.writer import read_rows  # noqa: E402
 from pressroom.repair import RepairedText, normalize_text, repair_text, warm_up  # noqa: E402
 from pressroom.repair.language_model import default_language_model  # noqa: E402
-from pressroom.sources.fetch import FetchResult  # noqa: E402
+from pressroom.web.archive import write_warc  # noqa: E402
+from pressroom.web.fetcher import FetchResult  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "real_spin"
 MANIFEST = DATA / "manifest.tsv"
@@ -272,7 +273,8 @@ Timed = tuple[RepairedText, float]
 
 def timed_repair(text: str, dataset: Iterable[str] = ()) -> Timed:
     """``repair_text`` as a run does it: a text judged spun is repaired again with the language
-    model adapted to the ``dataset``'s clean texts (``pipeline.repair_spun_in_context``)."""
+    model adapted to the ``dataset``'s clean texts
+    (``pressroom.stages.repair.repair_spun_in_context``)."""
     started = time.perf_counter()
     result = repair_text(text, "en")
     if result.is_spun and dataset:

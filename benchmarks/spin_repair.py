@@ -77,11 +77,9 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 import trafilatura
-from pressroom.extractors.language import detect_language
-from pressroom.schemas import Document
 from spin_metrics import WORD, EditKey, EditScore, edits, spin_edits, words
 
-from pressroom.pipeline import repair_document
+from pressroom.extractors.language import detect_language
 from pressroom.process import process_document
 from pressroom.repair import RepairedText, normalize_text, repair_text
 from pressroom.repair.lexicon import (
@@ -91,7 +89,9 @@ from pressroom.repair.lexicon import (
     default_inverse_table,
     default_lexicon,
 )
+from pressroom.schemas import Document
 from pressroom.sources import read_file
+from pressroom.stages.repair import repair_document
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = REPO_ROOT / "data" / "samples"

@@ -122,7 +122,7 @@ def _parse_header(lines: list[str], start: int, extraction: Extraction) -> int:
     Immediate Release") within the first few lines after the title. Without such an anchor the
     short lines are body text (a subtitle, a salutation) and stay. A release status this parser
     does not know (a spun "For Instant Launch") stays among the issuer lines until repair has
-    restored it (``pressroom.pipeline.repair_document`` then moves it).
+    restored it (``pressroom.stages.repair.repair_document`` then moves it).
     """
     short_lines: list[str] = []
     issuers: list[str] = []

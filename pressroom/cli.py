@@ -12,15 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 
-from pressroom.settings import (
-    BoilerplateSettings,
-    DedupSettings,
-    ExtractSettings,
-    FetchSettings,
-    IngestSettings,
-    ReadSettings,
-)
+from pressroom.settings import IngestSettings, ReadSettings, setting_paths, settings_with
 
 if TYPE_CHECKING:
     from pressroom.local_api import TemporaryServer
@@ -72,8 +66,71 @@ def _fail(code: int, message: str) -> typer.Exit:
     return typer.Exit(code)
 
 
+SETTING_OPTIONS = {
+    "allow_private": "fetch.allow_private",
+    "per_host_concurrency": "fetch.per_host_concurrency",
+    "per_host_delay": "fetch.per_host_delay_s",
+    "fetch_retries": "fetch.retries",
+    "respect_robots": "fetch.respect_robots",
+    "batch_size": "batch_size",
+    "chunk_size": "chunk_size",
+    "workers": "workers",
+    "extract_timeout": "extract.timeout_s",
+    "max_bytes": "read.max_bytes",
+    "threshold": "dedup.threshold",
+    "shingle_size": "dedup.shingle_size",
+    "num_perm": "dedup.num_perm",
+    "boilerplate_min_docs": "boilerplate.min_docs",
+    "wait_for_lock": "lock_wait_s",
+}
+"""``pressroom ingest``'s options for settings (by parameter name) and the ``IngestSettings``
+path each sets; ``--set PATH=VALUE`` reaches every setting."""
+
+
+def _default(path: str) -> str:
+    """The default of the setting at ``path`` (such as ``"dedup.threshold"``), for --help."""
+    value: object = IngestSettings()
+    for name in path.split("."):
+        value = getattr(value, name)
+    return str(value)
+
+
+def _settings(params: dict[str, object], assignments: list[str]) -> IngestSettings:
+    """The run's settings: the options of ``SETTING_OPTIONS`` given in ``params``, then each
+    ``--set`` assignment; exit with a usage error for an unknown setting or a bad value."""
+    values = {
+        path: params[name] for name, path in SETTING_OPTIONS.items() if params[name] is not None
+    }
+    values.update(_assignment(text) for text in assignments)
+    try:
+        return settings_with(values)
+    except KeyError as error:
+        sections = ", ".join(sorted({path.split(".")[0] for path in setting_paths()}))
+        raise _fail(
+            EXIT_USAGE, f"--set {error.args[0]}: no such setting (the settings: {sections})"
+        ) from None
+    except ValidationError as error:
+        problem = error.errors()[0]
+        path = ".".join(str(part) for part in problem["loc"])
+        raise _fail(
+            EXIT_USAGE, f"invalid setting {path}={problem['input']!r}: {problem['msg']}"
+        ) from None
+
+
+def _assignment(text: str) -> tuple[str, object]:
+    """``SECTION.FIELD=VALUE`` as its path and value (JSON, else the string itself)."""
+    path, equals, value = text.partition("=")
+    if not equals or not path:
+        raise _fail(EXIT_USAGE, f"--set {text}: expected SECTION.FIELD=VALUE")
+    try:
+        return path.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return path.strip(), value
+
+
 @app.command(epilog=EXIT_CODES)
 def ingest(
+    ctx: typer.Context,
     sources: Annotated[
         list[str] | None,
         typer.Argument(
@@ -100,59 +157,133 @@ def ingest(
         typer.Option(formats=["%Y-%m-%d"], help="Skip feed and sitemap entries dated earlier."),
     ] = None,
     allow_private: Annotated[
-        bool, typer.Option(help="Allow fetching from private and loopback addresses.")
-    ] = FetchSettings.allow_private,
+        bool | None,
+        typer.Option(
+            help="Allow fetching from private and loopback addresses.",
+            show_default=_default("fetch.allow_private"),
+        ),
+    ] = None,
     per_host_concurrency: Annotated[
-        int, typer.Option(min=1, help="Requests in flight to one host at once.")
-    ] = FetchSettings.per_host_concurrency,
+        int | None,
+        typer.Option(
+            min=1,
+            help="Requests in flight to one host at once.",
+            show_default=_default("fetch.per_host_concurrency"),
+        ),
+    ] = None,
     per_host_delay: Annotated[
-        float, typer.Option(min=0.0, help="Seconds between request starts to one host.")
-    ] = FetchSettings.per_host_delay_s,
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="Seconds between request starts to one host.",
+            show_default=_default("fetch.per_host_delay_s"),
+        ),
+    ] = None,
     fetch_retries: Annotated[
-        int, typer.Option(min=0, help="Retries after a timeout, connection error, 429 or 5xx.")
-    ] = FetchSettings.retries,
+        int | None,
+        typer.Option(
+            min=0,
+            help="Retries after a timeout, connection error, 429 or 5xx.",
+            show_default=_default("fetch.retries"),
+        ),
+    ] = None,
     respect_robots: Annotated[
-        bool, typer.Option("--robots/--ignore-robots", help="Honour robots.txt.")
-    ] = FetchSettings.respect_robots,
+        bool | None,
+        typer.Option(
+            "--robots/--ignore-robots",
+            help="Honour robots.txt.",
+            show_default=_default("fetch.respect_robots"),
+        ),
+    ] = None,
     batch_size: Annotated[
         int | None,
-        typer.Option(min=1, help="Input files per extraction task (default: sized to the input)."),
-    ] = IngestSettings.batch_size,
+        typer.Option(
+            min=1,
+            help="Input files per extraction task.",
+            show_default="sized to the input",
+        ),
+    ] = None,
     chunk_size: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=1,
             help="Input files or fetched pages taken through every stage and written together "
             "(memory).",
+            show_default=_default("chunk_size"),
         ),
-    ] = IngestSettings.chunk_size,
+    ] = None,
     workers: Annotated[
-        int, typer.Option(min=1, help="Extraction processes working at once.")
-    ] = IngestSettings.workers,
-    extract_timeout: Annotated[
-        float, typer.Option(min=0.1, help="Seconds allowed to extract one document.")
-    ] = ExtractSettings.timeout_s,
-    max_bytes: Annotated[
-        int, typer.Option(min=1, help="Larger pages are quarantined.")
-    ] = ReadSettings.max_bytes,
-    threshold: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Near-duplicate Jaccard threshold.")
-    ] = DedupSettings.threshold,
-    shingle_size: Annotated[
-        int, typer.Option(min=1, help="Words per shingle for near-duplicate detection.")
-    ] = DedupSettings.shingle_size,
-    num_perm: Annotated[
-        int, typer.Option(min=16, help="MinHash permutations.")
-    ] = DedupSettings.num_perm,
-    boilerplate_min_docs: Annotated[
-        int,
+        int | None,
         typer.Option(
-            min=2, help="Documents of one site a line must recur in to count as boilerplate."
+            min=1,
+            help="Extraction and repair processes working at once.",
+            show_default=_default("workers"),
         ),
-    ] = BoilerplateSettings.min_docs,
+    ] = None,
+    extract_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="Seconds allowed to extract one document.",
+            show_default=_default("extract.timeout_s"),
+        ),
+    ] = None,
+    max_bytes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Larger pages, read or fetched, are quarantined.",
+            show_default=_default("read.max_bytes"),
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Near-duplicate Jaccard threshold.",
+            show_default=_default("dedup.threshold"),
+        ),
+    ] = None,
+    shingle_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Words per shingle for near-duplicate detection.",
+            show_default=_default("dedup.shingle_size"),
+        ),
+    ] = None,
+    num_perm: Annotated[
+        int | None,
+        typer.Option(min=16, help="MinHash permutations.", show_default=_default("dedup.num_perm")),
+    ] = None,
+    boilerplate_min_docs: Annotated[
+        int | None,
+        typer.Option(
+            min=2,
+            help="Documents of one site a line must recur in to count as boilerplate.",
+            show_default=_default("boilerplate.min_docs"),
+        ),
+    ] = None,
     wait_for_lock: Annotated[
-        float, typer.Option(min=0, help="Seconds to wait for another run writing --out.")
-    ] = IngestSettings.lock_wait_s,
+        float | None,
+        typer.Option(
+            min=0,
+            help="Seconds to wait for another run writing --out.",
+            show_default=_default("lock_wait_s"),
+        ),
+    ] = None,
+    assignments: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="SECTION.FIELD=VALUE",
+            help="Set any setting, such as spin.context_words=0 (VALUE read as JSON, else as a "
+            "string; repeatable; applied after the options above). The settings: "
+            "docs/defaults.md, pressroom/settings.py.",
+            show_default=False,
+        ),
+    ] = None,
     dask_address: Annotated[
         str | None,
         typer.Option(
@@ -177,26 +308,13 @@ def ingest(
         raise typer.BadParameter("give at least one source, or --sources FILE")
     web = _check_sources(sources) or sources_file is not None
     _check_out(out)
+    settings = _settings(ctx.params, assignments or [])
     parameters = dict(
+        settings=settings,
         sources_file=str(sources_file) if sources_file else None,
         include=include or [],
         exclude=exclude or [],
         since=since.date() if since else None,
-        allow_private=allow_private,
-        per_host_concurrency=per_host_concurrency,
-        per_host_delay_s=per_host_delay,
-        fetch_retries=fetch_retries,
-        respect_robots=respect_robots,
-        batch_size=batch_size,
-        chunk_size=chunk_size,
-        workers=workers,
-        extract_timeout_s=extract_timeout,
-        max_bytes=max_bytes,
-        dedup_threshold=threshold,
-        shingle_size=shingle_size,
-        num_perm=num_perm,
-        boilerplate_min_docs=boilerplate_min_docs,
-        lock_wait_s=wait_for_lock,
         dask_address=dask_address,
     )
     from pressroom.local_api import temporary_server
@@ -209,7 +327,7 @@ def ingest(
         try:
             # taken here, before Prefect starts, so that --wait-for-lock is kept to the second;
             # the flow, run in this thread, finds it held
-            with dataset_lock(out, "pressroom ingest", wait_for_lock):
+            with dataset_lock(out, "pressroom ingest", settings.lock_wait_s):
                 manifest, failure = _run(
                     sources, out, parameters, web, progress_bar, verbose, server
                 )
@@ -275,7 +393,7 @@ def _os_error(error: OSError, where: Path) -> str:
 def _check_sources(sources: list[str]) -> bool:
     """Refuse malformed web sources and local paths that do not exist, before any work; return
     whether any source is on the web."""
-    from pressroom.sources.web import parse_source
+    from pressroom.web.specs import parse_source
 
     web = False
     for source in sources:
@@ -417,7 +535,7 @@ def compact(
     out: Dataset,
     wait: Annotated[
         float, typer.Option(min=0, help="Seconds to wait for a run writing the dataset.")
-    ] = IngestSettings.lock_wait_s,
+    ] = IngestSettings().lock_wait_s,
 ) -> None:
     """Merge each partition's small Parquet files into one (holds the dataset's lock); the run
     manifests are updated to name the merged files."""
@@ -487,21 +605,29 @@ def lexicon_check(
 
 
 def _one_document(file: Path):
-    """Read, extract and repair one page, or exit with the reason it cannot be done."""
-    from pressroom.pipeline import repair_document
-    from pressroom.process import process_document
-    from pressroom.schemas import QuarantineRecord, StageError
+    """Read, extract and repair one page (the pipeline's stages up to repair, in this process),
+    or exit with the reason it cannot be done."""
+    from pressroom.pipeline import build_stages, run_chunk
+    from pressroom.schemas import QuarantineRecord
     from pressroom.sources import read_file
+    from pressroom.stages.extract import Extract
 
     items = list(read_file(file, ReadSettings().max_bytes))
     if len(items) != 1:
         raise typer.BadParameter("expected a single page; use `pressroom ingest` for WARC files")
-    item = items[0]
+    (item,) = items
+    if not isinstance(item, QuarantineRecord):
+        extract = Extract()
+        try:
+            doc = extract.process(item)
+        except Exception as error:  # the reason, as an ingest run would quarantine it
+            item = extract.quarantine(item, error)
+        else:
+            stages = build_stages()
+            until_repair = stages[: [s.name for s in stages].index("repair") + 1]
+            result = run_chunk([doc], until_repair)
+            item = result.failures[0] if result.failures else result.docs[0]
     if isinstance(item, QuarantineRecord):
         typer.echo(f"error: {item.stage}: {item.error}", err=True)
         raise typer.Exit(1)
-    try:
-        return repair_document(process_document(item))
-    except StageError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+    return item

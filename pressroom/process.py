@@ -1,6 +1,7 @@
 """One raw page to one document: decode and extract. Pure; no Prefect here.
 
-The body is kept as extracted; ``pressroom.pipeline.repair_documents`` normalises and repairs it
+The body is kept as extracted; the ``Repair`` stage (``pressroom.stages.repair``) normalises
+and repairs it
 later (after site boilerplate is removed), recording every change.
 """
 

@@ -17,7 +17,7 @@ UNITS = {
     "extract": "files",
     "boilerplate": "docs",
     "repair": "docs",
-    "deduplicate": "steps",
+    "deduplicate": "docs",
     "write": "rows",
 }
 

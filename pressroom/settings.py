@@ -1,5 +1,6 @@
 """Every tunable of a run: each stage's settings (defined beside the stage) composed into one
-``IngestSettings``.
+``IngestSettings``, the single model that the flow's ``settings`` parameter, the deployments'
+forms and the command line's options all set.
 
 The defaults are the ones documented (and measured) in ``docs/defaults.md``.
 """
@@ -8,7 +9,11 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pressroom.dedup.settings import DedupSettings
 from pressroom.extractors.settings import BoilerplateSettings, ExtractSettings
@@ -16,28 +21,49 @@ from pressroom.repair.settings import SpinSettings
 from pressroom.sources.settings import FetchSettings, ReadSettings
 
 
-@dataclass(frozen=True)
-class IngestSettings:
-    """Everything an ingest run can be told; the Prefect flow's parameters map onto this."""
+class IngestSettings(BaseModel):
+    """Everything an ingest run can be told: the Prefect flow's ``settings`` parameter.
 
-    read: ReadSettings = field(default_factory=ReadSettings)
-    fetch: FetchSettings = field(default_factory=FetchSettings)
-    extract: ExtractSettings = field(default_factory=ExtractSettings)
-    boilerplate: BoilerplateSettings = field(default_factory=BoilerplateSettings)
-    dedup: DedupSettings = field(default_factory=DedupSettings)
-    spin: SpinSettings = field(default_factory=SpinSettings)
-    batch_size: int | None = None
+    Validates from nested plain data (a deployment's JSON parameters), such as
+    ``{"dedup": {"threshold": 0.5}}``; unknown names are refused. ``fetch.max_bytes``, when not
+    given, follows ``read.max_bytes``: one limit for raw pages, read or fetched.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    read: ReadSettings = ReadSettings()
+    fetch: FetchSettings = FetchSettings()
+    extract: ExtractSettings = ExtractSettings()
+    boilerplate: BoilerplateSettings = BoilerplateSettings()
+    dedup: DedupSettings = DedupSettings()
+    spin: SpinSettings = SpinSettings()
+    batch_size: int | None = Field(default=None, ge=1)
     """Input files per extraction task; None sizes batches so that each worker gets about eight
     (balanced finish) within 10..500 files (Prefect's per-task overhead stays negligible)."""
-    chunk_size: int = 20_000
+    chunk_size: int = Field(default=20_000, ge=1)
     """Input files (or fetched pages) taken through every stage and written together. A larger
     input is ingested chunk after chunk, each deduplicated against the dataset including the
     chunks before it, so memory stays bounded by the chunk (site boilerplate is learned per
     chunk)."""
-    workers: int = os.cpu_count() or 1
+    workers: int = Field(default=os.cpu_count() or 1, ge=1)
     """Sandbox processes working at once: extraction (one batch each), then repair."""
-    lock_wait_s: float = 300.0
+    lock_wait_s: float = Field(default=300.0, ge=0)
     """How long a run waits for another run writing the same dataset before it gives up."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fetch_max_bytes_follows_read(cls, data: Any) -> Any:
+        """Give ``fetch.max_bytes`` the value of ``read.max_bytes`` unless it is given too (a
+        ``FetchSettings`` object counts as given)."""
+        if not isinstance(data, Mapping):
+            return data
+        read, fetch = data.get("read"), data.get("fetch", {})
+        limit = (
+            read.get("max_bytes") if isinstance(read, Mapping) else getattr(read, "max_bytes", None)
+        )
+        if limit is None or not isinstance(fetch, Mapping) or "max_bytes" in fetch:
+            return data
+        return {**data, "fetch": {**fetch, "max_bytes": limit}}
 
     def batch_size_for(self, files: int) -> int:
         if self.batch_size is not None:
@@ -45,7 +71,34 @@ class IngestSettings:
         return max(10, min(500, math.ceil(files / (self.workers * 8))))
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """Every setting, nested by stage as in the model (the run manifest's "parameters")."""
+        return self.model_dump()
+
+
+def setting_paths() -> list[str]:
+    """Every tunable's dotted path, such as ``"dedup.threshold"`` or ``"workers"``."""
+    paths = []
+    for name, info in IngestSettings.model_fields.items():
+        section = info.annotation
+        if isinstance(section, type) and is_dataclass(section):
+            paths += [f"{name}.{field.name}" for field in fields(section)]
+        else:
+            paths.append(name)
+    return paths
+
+
+def settings_with(values: Mapping[str, object]) -> IngestSettings:
+    """``IngestSettings`` with the values given by dotted path (``{"dedup.threshold": 0.5}``),
+    the rest at their defaults. Raises ``KeyError`` for a path that names no setting and
+    pydantic's ``ValidationError`` for a value that does not fit its setting."""
+    known = set(setting_paths())
+    nested: dict[str, Any] = {}
+    for path, value in values.items():
+        if path not in known:
+            raise KeyError(path)
+        section, _, name = path.rpartition(".")
+        (nested.setdefault(section, {}) if section else nested)[name] = value
+    return IngestSettings.model_validate(nested)
 
 
 __all__ = [
@@ -56,4 +109,6 @@ __all__ = [
     "IngestSettings",
     "ReadSettings",
     "SpinSettings",
+    "setting_paths",
+    "settings_with",
 ]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pressroom.schemas import Document
-
 from pressroom.dedup.shingles import content_hash
+from pressroom.schemas import Document
 
 
 def article_html(

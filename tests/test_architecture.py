@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = {"pressroom": "pressroom", "flows": "pressroom.flows"}
 FOLDERS |= {"extractors": "pressroom.extractors", "schemas": "pressroom.schemas"}
 """Source folder -> the import name it is installed as (pyproject's ``package-dir``)."""
+BENCHMARK_MODULES = {"benchmarks"} | {p.stem for p in (ROOT / "benchmarks").glob("*.py")}
 BARE = ("flows", "extractors", "schemas", "sources", "repair", "dedup", "dataset")
 
 
@@ -138,3 +139,15 @@ def test_every_imported_library_is_declared():
             if not provided & declared:
                 undeclared.add(f"{top} ({path.relative_to(ROOT)})")
     assert sorted(undeclared) == []
+
+
+def test_tests_do_not_import_benchmark_code():
+    importing = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "tests").rglob("*.py")
+        if any(
+            name.split(".")[0] in ("benchmarks", "real_spin", "spin_metrics")
+            for name in imported(path)
+        )
+    ]
+    assert importing == []

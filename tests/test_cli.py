@@ -7,13 +7,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from pressroom.flows.ingest import ingest
 from typer.testing import CliRunner
 
 import pressroom
 from pressroom import progress
 from pressroom.cli import app
 from pressroom.dataset import write_documents
+from pressroom.flows.ingest import ingest
 from pressroom.report import NoDocumentProduced, reason_group
 from tests.hosts import closed_port_url
 from tests.pages import document
@@ -352,15 +352,19 @@ def test_a_web_run_that_reached_no_host_hints_at_the_network(tmp_path):
 
 
 def test_repair_reports_each_document_as_it_is_done(samples):
-    from pressroom.pipeline import extract_batch, repair_documents
+    from pressroom.pipeline import extract_files
+    from pressroom.stages.extract import Extract
+    from pressroom.stages.repair import Repair
 
-    docs = extract_batch([str(path) for path in sorted(samples.iterdir())]).documents
+    docs = extract_files([str(path) for path in sorted(samples.iterdir())], Extract()).documents
     for workers in (1, 2):  # here, then in worker processes, in batches
         events: list[tuple[str, int, int]] = []
         progress.set_listener(lambda *event: events.append(event))  # noqa: B023
+        stage = Repair(workers=workers)
+        stage.min_sandboxed = 2
         try:
-            repaired, failed = repair_documents(docs, workers=workers, min_parallel=2)
+            output = stage.run(docs)
         finally:
             progress.set_listener(None)
-        assert len(repaired) == 5 and not failed
+        assert len(output.docs) == 5 and not output.failures
         assert events == [("repair", 0, 5)] + [("repair", 1, 0)] * 5

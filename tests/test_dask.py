@@ -7,16 +7,19 @@ import dask
 import pytest
 from distributed import Client, LocalCluster, get_task_stream
 from prefect.flows import load_flow_from_entrypoint
-from pressroom.flows.ingest import DAEMONIC_WORKER, ingest
 from typer.testing import CliRunner
 
 from pressroom.cli import app
+from pressroom.flows.extraction import DAEMONIC_WORKER
+from pressroom.flows.ingest import ingest
 from pressroom.process import EMPTY_BODY
+from pressroom.settings import IngestSettings
 from tests.conftest import ROOT
 from tests.runs import rows
 
 pytestmark = pytest.mark.prefect
 
+BATCHES_OF_5 = IngestSettings(batch_size=5)
 DOCUMENTS = "select doc_id, cluster_id, is_canonical, dup_kind, title, text from DOCS order by 1"
 
 
@@ -40,7 +43,7 @@ def corpus(corpus: list[str]) -> list[str]:
 def test_extraction_runs_on_the_dask_workers_with_the_same_outcome(
     prefect_api, corpus, tmp_path, monkeypatch
 ):
-    local = ingest(paths=corpus, out=str(tmp_path / "local"), batch_size=5)
+    local = ingest(paths=corpus, out=str(tmp_path / "local"), settings=BATCHES_OF_5)
     with local_cluster(daemon=False) as cluster, Client(cluster) as client:
         monkeypatch.setattr(sys, "path", list(sys.path))  # the loader adds flows/ to it
         # loaded as deployments load it: from its file, as a module the workers cannot import
@@ -50,7 +53,7 @@ def test_extraction_runs_on_the_dask_workers_with_the_same_outcome(
             manifest = deployed(
                 paths=corpus,
                 out=str(tmp_path / "dask"),
-                batch_size=5,
+                settings=BATCHES_OF_5,
                 dask_address=cluster.scheduler_address,
             )
         workers = set(client.scheduler_info()["workers"])

@@ -2,11 +2,13 @@ import random
 from dataclasses import replace
 from datetime import datetime
 
-from pressroom.schemas import Document
+import numpy as np
 
 from pressroom.dedup import content_hash, deduplicate, hashing_view
 from pressroom.dedup.clusters import SPUN_CANONICAL_REPLACED, canonical_order, why_first
+from pressroom.dedup.minhash import signature_matrix
 from pressroom.dedup.provenance import issuers_own_host, official_host
+from pressroom.schemas import Document
 from pressroom.settings import DedupSettings
 from tests.pages import PARAGRAPHS
 from tests.pages import document as doc
@@ -98,6 +100,23 @@ def test_threshold_is_configurable():
     assert all(d.is_canonical for d in docs)
     deduplicate(docs, DedupSettings(threshold=0.3))
     assert [d.is_canonical for d in docs] == [True, False]
+
+
+def test_signatures_and_pair_finder_can_be_given():
+    def no_pairs(signatures, band_keys, settings):
+        return np.empty((0, 2), dtype=np.int64), np.empty(0)
+
+    def first_signature_for_all(texts, settings):
+        return np.repeat(signature_matrix(texts[:1], settings), len(texts), axis=0)
+
+    near = ORIGINAL + "\n\nFor more information, contact the press office."
+    docs = [doc("a", ORIGINAL), doc("b", near), doc("c", ORIGINAL.upper()), doc("d", OTHER)]
+    deduplicate(docs)  # "b", the longest, is the canonical
+    assert [d.dup_kind for d in docs] == ["near", None, "near", None]
+    deduplicate(docs, pair_finder=no_pairs)  # exact duplicates share a content hash anyway
+    assert [d.dup_kind for d in docs] == [None, None, "exact", None]
+    deduplicate(docs, signatures_of=first_signature_for_all)
+    assert [d.dup_kind for d in docs] == ["near", None, "near", "near"]
 
 
 def test_provenance_ranks_before_date_and_length():

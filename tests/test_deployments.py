@@ -40,6 +40,8 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import Deployment, FlowRun, StateType
 from prefect.settings import PREFECT_API_URL, temporary_settings
+from pytest_httpserver import HTTPServer
+
 from pressroom.flows.deployment import (
     ROOT_VARIABLE,
     CheckoutNotFound,
@@ -47,8 +49,6 @@ from pressroom.flows.deployment import (
     enter_checkout,
 )
 from pressroom.flows.ingest import ingest
-from pytest_httpserver import HTTPServer
-
 from tests.conftest import ROOT
 from tests.pages import PARAGRAPHS, article_html
 
@@ -415,7 +415,7 @@ def test_deployments_are_scheduled_and_run_on_a_process_worker(
                 "ingest-web",
                 out=str(web_out),
                 sources_file=str(sources),
-                allow_private="true",
+                settings='{"fetch": {"allow_private": true}}',  # a nested object
             ),
             "reprocess": run_deployment(
                 server, "reprocess-raw", out=str(rebuilt), paths=f'["{rebuilt / "raw"}"]'

@@ -1,8 +1,8 @@
 import codecs
 
 import pytest
-from pressroom.schemas import StageError
 
+from pressroom.schemas import StageError
 from pressroom.sources.encoding import decode
 
 FRENCH = (

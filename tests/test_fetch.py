@@ -14,21 +14,15 @@ from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from pressroom.schemas import RawDocument
 from pytest_httpserver import HTTPServer
 
-from pressroom.fetching import archive_batch
+from pressroom.schemas import RawDocument
 from pressroom.settings import FetchSettings
-from pressroom.sources import fetch as fetch_module
-from pressroom.sources.fetch import (
-    XML_TYPES,
-    Fetcher,
-    FetchResult,
-    FetchStats,
-    Validators,
-    fetch_urls,
-)
 from pressroom.sources.local import read_file
+from pressroom.web import fetcher as fetch_module
+from pressroom.web.crawl import archive_batch
+from pressroom.web.fetcher import XML_TYPES, Fetcher, FetchResult, FetchStats, fetch_urls
+from pressroom.web.validators import Validators
 
 FAST = FetchSettings(
     per_host_delay_s=0.0,

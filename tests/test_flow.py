@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from pressroom.flows.ingest import ingest
 
 from pressroom.dataset.maintenance import canonical_documents
 from pressroom.dedup.clusters import RELEASE_HEADER
+from pressroom.flows.ingest import ingest
 from tests.conftest import SAMPLES
 from tests.runs import rows
 
@@ -143,7 +143,8 @@ def test_a_large_input_is_ingested_chunk_by_chunk_with_the_same_result(
 ):
     whole, chunked = tmp_path / "whole", tmp_path / "chunked"
     ingest(paths=corpus, out=str(whole))
-    manifest = ingest(paths=corpus, out=str(chunked), chunk_size=4)  # 9 files: 3 chunks
+    # settings as plain data, as a deployment's JSON parameters give them; 9 files: 3 chunks
+    manifest = ingest(paths=corpus, out=str(chunked), settings={"chunk_size": 4})
 
     assert manifest["chunks"] == 3 and len(manifest["files_written"]["documents"]) == 3
     assert manifest["counts"]["written"] == 8 and manifest["counts"]["quarantined"] == 1

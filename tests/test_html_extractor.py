@@ -1,7 +1,7 @@
 import pytest
+
 from pressroom.extractors import extract_html
 from pressroom.extractors.patterns import is_html_furniture, is_related_heading
-
 from tests.pages import PARAGRAPHS, article_html
 
 LEAD = "The ministry will fund forty new rural clinics over the next three years, it said."

@@ -12,10 +12,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from pressroom.flows.ingest import ingest
 
 from pressroom.dataset.lock import DatasetLocked, dataset_lock
 from pressroom.dataset.maintenance import canonical_documents, compact, read_table
+from pressroom.flows.ingest import ingest
+from pressroom.settings import IngestSettings
 from tests.pages import PARAGRAPHS, article_html
 from tests.runs import held_lock, rows
 
@@ -103,10 +104,11 @@ def test_a_run_that_cannot_get_the_lock_fails_clearly(prefect_api, inputs, tmp_p
         held_lock(out),
         pytest.raises(DatasetLocked, match="being written by another pressroom run"),
     ):
-        run(["000"], inputs, out, lock_wait_s=0.5)
+        run(["000"], inputs, out, settings=IngestSettings(lock_wait_s=0.5))
     assert not (out / "documents").exists()
     with dataset_lock(out, "this thread", wait_s=0), dataset_lock(out, "again", wait_s=0):
-        run(["000"], inputs, out, lock_wait_s=0)  # the thread holding it runs the flow
+        settings = IngestSettings(lock_wait_s=0)
+        run(["000"], inputs, out, settings=settings)  # the thread holding it runs the flow
     assert rows(out, "select count(*) from DOCS") == [(1,)]
 
 

@@ -9,7 +9,6 @@ from datasketch import MinHash, MinHashLSH
 
 from pressroom.dedup import minhash as minhash_module
 from pressroom.dedup.lsh import (
-    LSH_WEIGHTS,
     band_key_matrix,
     candidate_pairs,
     components,
@@ -94,14 +93,16 @@ def near_copies(count: int, seed: int) -> list[str]:
     return texts
 
 
-def test_candidates_equal_datasketch_minhashlsh():
-    settings = DedupSettings()
+@pytest.mark.parametrize("settings", [DedupSettings(), DedupSettings(lsh_weights=(0.5, 0.5))])
+def test_candidates_equal_datasketch_minhashlsh(settings: DedupSettings):
     texts = near_copies(80, seed=3)
     signatures = signature_matrix(texts, settings)
     keys = band_key_matrix(signatures, settings)
     found = candidate_pairs(keys[:, band] for band in range(keys.shape[1]))
 
-    lsh = MinHashLSH(threshold=settings.threshold, num_perm=settings.num_perm, weights=LSH_WEIGHTS)
+    lsh = MinHashLSH(
+        threshold=settings.threshold, num_perm=settings.num_perm, weights=settings.lsh_weights
+    )
     minhashes = [
         MinHash(num_perm=settings.num_perm, seed=settings.seed, scheme=SCHEME, hashvalues=row)
         for row in signatures

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from pressroom.extractors.text import extract_text
-from pressroom.schemas import Document
 
 from pressroom.dataset.writer import parquet_files, write_cluster_changes, write_documents
 from pressroom.dedup import History, attach_paraphrases, deduplicate
 from pressroom.dedup.clusters import TEXT_PROVENANCE, paraphrase_order
 from pressroom.dedup.paraphrase import MAX_KEYS, anchor_key, fingerprint, paraphrase_score
 from pressroom.dedup.provenance import names_its_site, opens_with_dateline
+from pressroom.extractors.text import extract_text
+from pressroom.schemas import Document
 from tests.pages import document
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,24 +1,32 @@
-"""The pipeline's plain functions on real files, without Prefect."""
+"""The pipeline's extraction and stages on real files, without Prefect."""
 
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from pressroom.schemas import Document
 
-from pressroom.pipeline import (
-    discover,
-    extract_batch,
-    quarantined,
-    repair_documents,
-    repair_spun_in_context,
-)
-from pressroom.sandbox import ItemTimeout, Sandbox, SandboxStartError
+from pressroom.pipeline import discover, extract_files
+from pressroom.sandbox import ItemTimeout, Sandbox, SandboxPool, SandboxStartError
+from pressroom.schemas import Document
 from pressroom.settings import ExtractSettings, ReadSettings, SpinSettings
+from pressroom.stages.extract import Extract
+from pressroom.stages.repair import Repair, repair_spun_in_context
 from tests.pages import PARAGRAPHS, article_html, document
 from tests.workers import broken_warm_up, echo_or_fail
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+
+
+def extract_batch(files, extract=ExtractSettings(), read=ReadSettings()):
+    return extract_files(files, Extract(extract), read)
+
+
+def repair_documents(docs, workers=1, min_sandboxed=float("inf"), clean_texts=tuple):
+    stage = Repair(workers=workers, clean_texts=clean_texts)
+    stage.min_sandboxed = min_sandboxed
+    output = stage.run(docs)
+    return output.docs, output.failures
+
 
 EXPECTED_FAILURES = {
     "empty.html": ("read", "empty file (0 bytes)"),
@@ -100,14 +108,14 @@ def test_a_sandbox_that_cannot_start_stops_the_batch_rather_than_quarantining_it
         Sandbox(echo_or_fail, timeout_s=1.0, warm_up=broken_warm_up) as broken,
         pytest.raises(SandboxStartError, match="warm-up failed"),
     ):
-        extract_batch([str(page)], sandbox=broken)
+        extract_files([str(page)], Extract(), sandboxes=SandboxPool([broken]))
 
 
 def test_repair_in_worker_processes_gives_the_same_documents_and_quarantines_failures():
     docs = [document(path.stem, path.read_text()) for path in sorted(SAMPLES.glob("*.txt"))]
     docs.insert(2, document("invisible", "\u200b\u200b"))
     docs.insert(4, replace(document("broken", "text"), text=None))  # a bug's effect, say
-    repaired, failures = repair_documents(docs, workers=2, min_parallel=1)
+    repaired, failures = repair_documents(docs, workers=2, min_sandboxed=1)
     assert (repaired, failures) == repair_documents(docs)  # the same as in this process
     assert [d.doc_id for d in repaired] == [p.stem for p in sorted(SAMPLES.glob("*.txt"))]
     assert [d.is_spun for d in repaired] == [False, True, False, False, False]
@@ -118,7 +126,7 @@ def test_repair_in_worker_processes_gives_the_same_documents_and_quarantines_fai
 
 
 def test_a_repair_that_overruns_its_limit_is_quarantined_with_the_reason():
-    record = quarantined(document("slow", "text"), "repair", ItemTimeout("took longer than 1 s"))
+    record = Repair().quarantine(document("slow", "text"), ItemTimeout("took longer than 1 s"))
     assert (record.stage, record.error) == ("repair", "repair timed out: took longer than 1 s")
 
 
@@ -196,11 +204,22 @@ def test_a_spun_document_is_repaired_again_in_the_wording_of_the_datasets_clean_
     )
     clean = "The Senate passed the stimulus bill, and the House votes on the bill next week."
     docs = [document("spun", spun), document("clean", clean)]
-    repaired, _ = repair_documents(docs)
-    assert "The Senate handed the stimulus bill" in repaired[0].text  # close call: kept as spun
+    alone, _ = repair_documents(docs[:1])
+    assert "The Senate handed the stimulus bill" in alone[0].text  # close call: kept as spun
 
-    again = repair_spun_in_context(docs, repaired, [clean])
+    again = repair_spun_in_context(docs[:1], alone, [clean])
     assert "The Senate passed the stimulus bill on Tuesday" in again[0].text
-    assert again[0].extracted_text == spun and again[1] is repaired[1]  # clean: untouched
+    assert again[0].extracted_text == spun
     off = replace(SpinSettings(), context_words=0)
-    assert repair_spun_in_context(docs, repaired, [clean], off) == repaired
+    assert repair_spun_in_context(docs[:1], alone, [clean], off) == alone
+
+    # the stage does both passes: with the chunk's clean documents (left untouched) ...
+    both, _ = repair_documents(docs)
+    assert "The Senate passed the stimulus bill on Tuesday" in both[0].text
+    assert both[1].repairs == [] and not both[1].is_spun
+    # ... and the dataset's clean texts, read only for a chunk with a spun document
+    asked = []
+    (restored,), _ = repair_documents(docs[:1], clean_texts=lambda: asked.append(1) or [clean])
+    assert "The Senate passed the stimulus bill on Tuesday" in restored.text and asked == [1]
+    repair_documents(docs[1:], clean_texts=lambda: asked.append(2) or [clean])
+    assert asked == [1]

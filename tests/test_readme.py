@@ -6,10 +6,9 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pressroom.schemas import ClusterChange
-
 from pressroom.dataset import write_cluster_changes, write_documents
 from pressroom.dataset.maintenance import canonical_documents
+from pressroom.schemas import ClusterChange
 from tests.pages import document
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -1,7 +1,6 @@
 from pressroom.extractors.recurring import learn_recurring_lines, remove_recurring_lines
-
-from pressroom.pipeline import remove_site_boilerplate
 from pressroom.settings import BoilerplateSettings
+from pressroom.stages.boilerplate import SiteBoilerplate
 from tests.test_dedup import doc
 
 FOOTER = "Subscribe to the Daily Briefing"
@@ -23,10 +22,11 @@ def test_lines_recurring_across_a_sites_pages_are_learned_and_removed():
     docs = site_docs(6)
     recurring = learn_recurring_lines(docs)
     assert recurring == {"news.example.com": {FOOTER.casefold()}}
-    cleaned, emptied, changed = remove_site_boilerplate(docs)
-    assert changed == 6 and not emptied
-    assert all(FOOTER not in d.text for d in cleaned)
-    assert cleaned[0].content_hash != docs[0].content_hash
+    stage = SiteBoilerplate()
+    output = stage.run(docs)
+    assert stage.stats.counts["cleaned"] == 6 and not output.failures
+    assert all(FOOTER not in d.text for d in output.docs)
+    assert output.docs[0].content_hash != docs[0].content_hash
 
 
 def test_too_few_pages_teach_nothing():

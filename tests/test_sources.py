@@ -2,7 +2,6 @@ import gzip
 from pathlib import Path
 
 from pressroom.schemas import QuarantineRecord, RawDocument
-
 from pressroom.sources import iter_input_files, read_file
 from tests.pages import PARAGRAPHS, article_html
 

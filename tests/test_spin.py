@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import re
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import pytest
-from pressroom.schemas import Repair
 
-from benchmarks.spin_metrics import EditScore, OutputAlignment, words
 from pressroom.repair import repair_text
 from pressroom.repair.candidates import restore_candidates, restore_from_table
 from pressroom.repair.edits import Edit, apply_edits
@@ -22,6 +22,7 @@ from pressroom.repair.lexicon import (
     default_lexicon,
 )
 from pressroom.repair.spin import assess_spin
+from pressroom.schemas import Repair
 from pressroom.settings import SpinSettings
 from tools.build_spin_table import aligned_pairs, pps_pairs, real_pairs, unchanged_words
 
@@ -29,6 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SPUN_SEED = next((ROOT / "data" / "samples").glob("001_*"))
 CLEAN_SEEDS = sorted(p for p in (ROOT / "data" / "samples").glob("*.txt") if p != SPUN_SEED)
 ORIGINAL = ROOT / "tests" / "fixtures" / "us_mission_joint_statement_original.txt"
+WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+
+
+def word_edits(source: str, target: str) -> set[tuple[int, int, tuple[str, ...]]]:
+    """The runs of ``source``'s words (lower case) that differ from ``target``, each with the
+    words that replace it."""
+    a, b = ([w.lower().replace("’", "'") for w in WORD.findall(t)] for t in (source, target))
+    opcodes = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    return {(i1, i2, tuple(b[j1:j2])) for tag, i1, i2, j1, j2 in opcodes if tag != "equal"}
 
 
 def assert_located(text: str, repairs: list[Repair]) -> None:
@@ -41,9 +51,8 @@ def test_seed_001_is_spun_and_its_wording_is_restored():
     repaired = repair_text(spun, "en")
 
     assert repaired.is_spun and repaired.spin_score > 0.8
-    score = EditScore()
-    score.add(spun, repaired.text, ORIGINAL.read_text())
-    assert score.recall >= 0.9 and score.precision >= 0.95
+    gold, made = word_edits(spun, ORIGINAL.read_text()), word_edits(spun, repaired.text)
+    assert len(gold & made) >= 0.9 * len(gold) and len(gold & made) >= 0.95 * len(made)
     for phrase in ["Security Council", "General Assembly", "international law", "cyberspace"]:
         assert phrase in repaired.text
     for phrase in ["Safety Council", "Common Meeting", "worldwide legislation", "on-line world"]:
@@ -329,23 +338,6 @@ def test_the_table_tool_takes_real_pages_from_the_chosen_development_groups_only
     assert sorted(real_pairs(manifest)[0]) == [("speedy", "quick"), ("workforce", "team")]
     found, _, documents = real_pairs(manifest, frozenset({"b"}))
     assert found == [("speedy", "quick")] and documents == 1
-
-
-def test_output_scoring_counts_a_run_restored_by_several_edits():
-    original = words("where local climate models agree")
-    repaired = words("where local climate models agree")
-    output = OutputAlignment(repaired, original)
-    assert output.restored(2, 4) and output.correct(2, 3) and output.correct(3, 4)
-    partly = OutputAlignment(words("where local climate fashions agree"), original)
-    assert not partly.restored(2, 4) and partly.correct(2, 3)
-    assert not partly.correct(3, 4)
-
-
-def test_output_scoring_of_deletions_and_insertions():
-    original = words("a hit for the stock")
-    assert OutputAlignment(words("a hit for the stock"), original).restored(2, 2)
-    extra = OutputAlignment(words("a hit gross for the stock"), original)
-    assert not extra.restored(1, 2) and extra.restored(3, 5)
 
 
 def test_the_table_tool_knows_which_words_the_spinner_kept():

@@ -8,14 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from pressroom.extractors.text import extract_text
-from pressroom.schemas import Document
 
 from pressroom.dedup import Reference, attach_paraphrases, attach_spun_copies, deduplicate
 from pressroom.dedup.paraphrase import fingerprint, paraphrase_score
 from pressroom.dedup.spun import SPUN_MARGIN
-from pressroom.pipeline import repair_document
+from pressroom.extractors.text import extract_text
+from pressroom.schemas import Document
 from pressroom.settings import SpinSettings
+from pressroom.stages.repair import repair_document
 from tests.pages import document as extracted
 
 ROOT = Path(__file__).resolve().parent.parent

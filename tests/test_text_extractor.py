@@ -1,10 +1,10 @@
 from datetime import datetime
 
 import pytest
+
 from pressroom.extractors import extract_text
 from pressroom.extractors.patterns import is_boilerplate, parse_date_line
 from pressroom.extractors.text import HEADER_LINE_SEPARATOR
-
 from pressroom.repair import normalize_text
 from tests.conftest import SAMPLES
 

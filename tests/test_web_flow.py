@@ -15,19 +15,26 @@ from datetime import date
 from email.message import Message
 
 import pytest
-from pressroom.flows.ingest import NoDocumentProduced, ingest
 from werkzeug import Request, Response
 
 from pressroom.dataset.maintenance import canonical_documents
-from pressroom.dataset.state import load_validators
-from pressroom.fetching import ListingFetcher, listing_failures
-from pressroom.settings import FetchSettings
-from pressroom.sources.web import LISTING_LIMIT, SourceSpec, expand_sources
+from pressroom.flows.ingest import NoDocumentProduced, ingest
+from pressroom.settings import FetchSettings, IngestSettings
+from pressroom.web.listings import LISTING_LIMIT, ListingFetcher, expand_sources, listing_failures
+from pressroom.web.specs import SourceSpec
+from pressroom.web.validators import load_validators
 from tests.hosts import Hosts, Reply, closed_port_url
 from tests.pages import PARAGRAPHS, article_html
 from tests.runs import PRESSROOM, rows, run_pressroom
 
 pytestmark = pytest.mark.prefect
+
+
+def local_web(**settings: object) -> IngestSettings:
+    """Run settings for fetching from the test servers on 127.0.0.1: at once, no retries."""
+    fetch = FetchSettings(allow_private=True, per_host_delay_s=0.0, retries=0)
+    return IngestSettings(fetch=fetch, **settings)
+
 
 OTHER = [
     "The finance ministry published its quarterly report on public debt on Tuesday.",
@@ -136,7 +143,7 @@ def test_a_feed_is_fetched_archived_extracted_and_deduplicated_then_only_revalid
     prefect_api, site, tmp_path
 ):
     out = tmp_path / "out"
-    options = dict(out=str(out), allow_private=True, per_host_delay_s=0.0, fetch_retries=0)
+    options = dict(out=str(out), settings=local_web())
     manifest = ingest(paths=[f"feed:{site.base}/feed.xml"], **options)
 
     assert manifest["counts"]["written"] == 3 and manifest["counts"]["near_duplicates"] == 1
@@ -174,9 +181,7 @@ def test_the_raw_archive_can_be_ingested_again(prefect_api, site, tmp_path):
     first = ingest(
         paths=[f"{site.base}/news/debt", f"{site.base}/feed.xml"],
         out=str(out),
-        allow_private=True,
-        per_host_delay_s=0.0,
-        fetch_retries=0,
+        settings=local_web(),
     )
     assert first["counts"]["written"] == 3  # the plain feed URL was detected as a feed
     archive = out / "raw" / first["run_id"]
@@ -258,13 +263,7 @@ def test_a_run_over_many_hosts_accounts_for_every_url(prefect_api, tmp_path):
         url_file = tmp_path / "urls.txt"
         url_file.write_text("\n".join([*given, *refused, hosts.url(1, "/feed-page")]) + "\n")
         out = tmp_path / "out"
-        manifest = ingest(
-            paths=[f"urls:{url_file}"],
-            out=str(out),
-            allow_private=True,
-            per_host_delay_s=0.0,
-            fetch_retries=0,
-        )
+        manifest = ingest(paths=[f"urls:{url_file}"], out=str(out), settings=local_web())
         requested = {(host, path) for host, path, _ in hosts.log}
 
     expected_reasons = {url: ("fetch", "connection failed") for url in refused}
@@ -329,10 +328,11 @@ def test_a_chunked_run_writes_the_rows_of_a_one_chunk_run(prefect_api, tmp_path)
         url_file = tmp_path / "urls.txt"
         urls = [hosts.url(host, f"/p/{number}") for host in range(3) for number in range(6)]
         url_file.write_text("\n".join(urls) + "\n")
-        options = dict(allow_private=True, per_host_delay_s=0.0, fetch_retries=0)
-        one = ingest(paths=[f"urls:{url_file}"], out=str(tmp_path / "one"), **options)
+        one = ingest(paths=[f"urls:{url_file}"], out=str(tmp_path / "one"), settings=local_web())
         chunked = ingest(
-            paths=[f"urls:{url_file}"], out=str(tmp_path / "chunked"), chunk_size=3, **options
+            paths=[f"urls:{url_file}"],
+            out=str(tmp_path / "chunked"),
+            settings=local_web(chunk_size=3),
         )
 
     assert one["chunks"] == 1  # 17 pages, in batches of up to 3 when chunked:
@@ -415,7 +415,7 @@ def test_a_run_killed_after_two_chunks_saved_the_validators_of_their_rows_only(t
 
 def stored_urls(out) -> list[str]:
     """The URLs whose validators the dataset holds, sorted."""
-    return sorted(load_validators(out))
+    return sorted(load_validators(out / "state"))
 
 
 def test_urls_of_a_batch_whose_task_failed_are_quarantined_with_its_error(
@@ -427,7 +427,7 @@ def test_urls_of_a_batch_whose_task_failed_are_quarantined_with_its_error(
     urls = [f"{site.base}/news/debt", f"{site.base}/news/statement"]
 
     with pytest.raises(NoDocumentProduced):
-        ingest(paths=urls, out=str(out), allow_private=True, per_host_delay_s=0.0)
+        ingest(paths=urls, out=str(out), settings=local_web())
 
     quarantined = rows(out, "select source_uri, stage, error from QUARANTINE")
     assert sorted(url for url, _, _ in quarantined) == sorted(urls)

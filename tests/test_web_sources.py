@@ -4,17 +4,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pressroom.sources.web import (
-    LISTING_LIMIT,
-    Listing,
-    SourceSpec,
-    expand_sources,
-    normalize_url,
-    parse_listing,
-    parse_source,
-    read_sources_file,
-    wanted,
-)
+from pressroom.web.listings import LISTING_LIMIT, Listing, expand_sources, parse_listing
+from pressroom.web.specs import SourceSpec, normalize_url, parse_source, read_sources_file, wanted
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">

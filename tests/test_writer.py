@@ -5,6 +5,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+from pressroom.dataset import write_documents, write_quarantine, write_table_atomic
+from pressroom.dataset.maintenance import read_table
+from pressroom.dataset.writer import existing_ids
 from pressroom.schemas import (
     CLUSTER_CHANGES,
     DOCUMENTS,
@@ -17,10 +21,6 @@ from pressroom.schemas import (
     SpanFlag,
 )
 from pressroom.schemas.tables import REPAIR, SPAN_FLAG
-
-from pressroom.dataset import write_documents, write_quarantine, write_table_atomic
-from pressroom.dataset.maintenance import read_table
-from pressroom.dataset.writer import existing_ids
 from tests.test_dedup import doc
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

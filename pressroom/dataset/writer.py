@@ -145,13 +145,21 @@ def read_rows(folder: Path, columns: list[str], where: Sequence[tuple] = ()) -> 
 
 
 def write_documents(
-    out: Path, docs: Sequence[Document], run_id: str, ingested_at: datetime, part: str = ""
+    out: Path,
+    docs: Sequence[Document],
+    run_id: str,
+    ingested_at: datetime,
+    part: str = "",
+    present: set[str] | None = None,
 ) -> tuple[Path | None, int]:
     """Write the run's new documents; return the file (None if nothing new) and the row count.
-    ``part`` names one of several files of a run (a run written chunk by chunk)."""
+    ``part`` names one of several files of a run (a run written chunk by chunk); ``present``
+    are the doc_ids the table holds (read from it when not given), which it then includes."""
     stamp = {"run_id": run_id, "ingested_at": ingested_at}
     table, partition = out / "documents", _month(ingested_at)
-    return _append_new(table, partition, docs, "doc_id", stamp, DOCUMENTS, part, _text_length)
+    return _append_new(
+        table, partition, docs, "doc_id", stamp, DOCUMENTS, part, _text_length, present
+    )
 
 
 def write_quarantine(
@@ -160,11 +168,14 @@ def write_quarantine(
     run_id: str,
     quarantined_at: datetime,
     part: str = "",
+    present: set[str] | None = None,
 ) -> tuple[Path | None, int]:
     """Write the run's new quarantine records; same contract as :func:`write_documents`."""
     stamp = {"run_id": run_id, "quarantined_at": quarantined_at}
-    partition = _month(quarantined_at)
-    return _append_new(out / "quarantine", partition, records, "item_id", stamp, QUARANTINE, part)
+    table, partition = out / "quarantine", _month(quarantined_at)
+    return _append_new(
+        table, partition, records, "item_id", stamp, QUARANTINE, part, present=present
+    )
 
 
 def write_cluster_changes(
@@ -204,10 +215,12 @@ def _append_new(
     schema: pa.Schema,
     part: str = "",
     derived: Callable[[Any], dict] = lambda record: {},
+    present: set[str] | None = None,
 ) -> tuple[Path | None, int]:
     """Write the records whose id the table does not hold yet (in any partition), as
-    ``<table>/<partition>/part-<run_id>[-<part>].parquet``; ``derived`` adds computed columns."""
-    seen = existing_ids(table, id_column)
+    ``<table>/<partition>/part-<run_id>[-<part>].parquet``; ``derived`` adds computed columns.
+    ``present``, the ids the table holds (read from it when not given), gains those written."""
+    seen = existing_ids(table, id_column) if present is None else present
     rows = [
         {**asdict(record), **derived(record), **stamp, "schema_version": SCHEMA_VERSION}
         for record in records
@@ -218,6 +231,8 @@ def _append_new(
     name = f"{stamp['run_id']}-{part}" if part else stamp["run_id"]
     path = table / partition / f"part-{name}.parquet"
     write_table_atomic(pa.Table.from_pylist(rows, schema=schema), path)
+    if present is not None:
+        present.update(row[id_column] for row in rows)
     return path, len(rows)
 
 

@@ -28,7 +28,7 @@ similar.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -42,6 +42,11 @@ from pressroom.dedup.provenance import provenance, text_provenance
 from pressroom.dedup.settings import DedupSettings
 from pressroom.schemas import ClusterChange, Document
 from pressroom.schemas.records import stable_id
+
+SignatureFunction = Callable[[Sequence[str], DedupSettings], np.ndarray]
+"""Makes the MinHash signature matrix of texts (``dedup.minhash.signature_matrix``)."""
+PairFinder = Callable[[np.ndarray, np.ndarray, DedupSettings], tuple[np.ndarray, np.ndarray]]
+"""Finds the similar pairs among signatures, given their band keys (``dedup.lsh.similar_pairs``)."""
 
 SPUN_CANONICAL_REPLACED = "a clean document replaces a spun canonical"
 OFFICIAL_SOURCE = "published on the issuer's own site or an official domain"
@@ -153,9 +158,16 @@ def deduplicate(
     docs: list[Document],
     settings: DedupSettings = DedupSettings(),
     history: History | None = None,
+    *,
+    signatures_of: SignatureFunction = signature_matrix,
+    pair_finder: PairFinder = similar_pairs,
 ) -> DedupStats:
     """Set each document's cluster fields (``cluster_id``, ``is_canonical``, ``duplicate_of``,
-    ``dup_kind``, ``similarity``) and its ``minhash`` and ``lsh_bands``."""
+    ``dup_kind``, ``similarity``) and its ``minhash`` and ``lsh_bands``.
+
+    Seams for ``benchmarks/near_duplicates``: ``signatures_of`` may serve cached signatures (the
+    rows ``signature_matrix`` would make), ``pair_finder`` may find the similar pairs another way
+    (every pair compared instead of LSH candidates)."""
     if not docs:  # a run of pages already in the dataset
         return DedupStats()
     by_hash: dict[str, list[Document]] = defaultdict(list)
@@ -163,13 +175,13 @@ def deduplicate(
         by_hash[doc.content_hash].append(doc)
     contents = list(by_hash)
     texts = [min(by_hash[content], key=lambda d: d.doc_id).text for content in contents]
-    signatures = signature_matrix(texts, settings)
+    signatures = signatures_of(texts, settings)
     bands = band_key_matrix(signatures, settings)
     minhashes = dict(zip(contents, signatures, strict=True))
     for content, signature, keys in zip(contents, signatures, bands, strict=True):
         for doc in by_hash[content]:
             doc.minhash, doc.lsh_bands = to_bytes(signature), keys.tolist()
-    pairs, _ = similar_pairs(signatures, bands, settings)
+    pairs, _ = pair_finder(signatures, bands, settings)
     labels = components(len(contents), pairs)
 
     members: dict[int, list[Document]] = defaultdict(list)

@@ -104,6 +104,23 @@ class History:
         sizes = [t.num_rows for t in tables]
         return cls(table, changes, settings, list(zip(files, sizes, strict=True)))
 
+    @classmethod
+    def empty(cls, settings: DedupSettings = DedupSettings()) -> History:
+        """The history of a dataset that holds nothing yet."""
+        return cls(COLUMNS.empty_table(), {}, settings)
+
+    def refreshed(self, out: Path) -> History:
+        """This history with the documents written under ``out`` since it was read (a run's own
+        earlier chunks): only the new files are read (and the small change log)."""
+        read = {file for file, _ in self.files}
+        new = [file for file in parquet_files(out / "documents") if file not in read]
+        if not new:
+            return self
+        tables = [read_as(file, COLUMNS) for file in new]
+        table = pa.concat_tables([self.table, *tables])
+        files = self.files + [(file, t.num_rows) for file, t in zip(new, tables, strict=True)]
+        return History(table, read_cluster_changes(out), self.settings, files)
+
     def __len__(self) -> int:
         return self.table.num_rows
 

@@ -19,9 +19,6 @@ import numpy as np
 from pressroom.dedup.minhash import HASH_FAMILY, fmix
 from pressroom.dedup.settings import DedupSettings
 
-LSH_WEIGHTS = (0.2, 0.8)
-"""False-positive and false-negative weights for choosing bands: candidates are verified, so
-the banding favours recall and verification restores precision."""
 MAX_BUCKET = 32
 """A bucket up to this size gives all its pairs as candidates; a larger one (many variants of
 one template) only links each member to its first, which keeps the pair count linear."""
@@ -31,10 +28,13 @@ _PAIRS_AT_ONCE = 1 << 16
 
 @cache
 def lsh_shape(settings: DedupSettings) -> tuple[int, int]:
-    """(bands, rows per band) that datasketch chooses for the threshold and permutations."""
+    """(bands, rows per band) that datasketch chooses for the threshold, permutations and
+    LSH weights."""
     from datasketch import MinHashLSH  # imported here: it imports scipy (half a second)
 
-    lsh = MinHashLSH(threshold=settings.threshold, num_perm=settings.num_perm, weights=LSH_WEIGHTS)
+    lsh = MinHashLSH(
+        threshold=settings.threshold, num_perm=settings.num_perm, weights=settings.lsh_weights
+    )
     return lsh.b, lsh.r
 
 

@@ -16,3 +16,8 @@ class DedupSettings:
     num_perm: int = 256
     """MinHash permutations."""
     seed: int = 1
+    lsh_weights: tuple[float, float] = (0.2, 0.8)
+    """False-positive and false-negative weights from which datasketch chooses the LSH bands
+    (``dedup.lsh.lsh_shape``). Candidates are verified on their full signatures, so the banding
+    favours recall and verification restores precision; measured against other weights and an
+    exhaustive comparison by ``benchmarks/near_duplicates`` (docs/defaults.md)."""

@@ -27,9 +27,12 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
+from pressroom.schemas import QuarantineRecord
+from pressroom.schemas.records import stable_id
 from pressroom.sources.encoding import charset_parameter
 from pressroom.sources.local import PAGE_TYPES, media_type
 from pressroom.sources.settings import FetchSettings
+from pressroom.web.validators import Validators
 
 XML_TYPES = (
     "application/xml",
@@ -49,14 +52,6 @@ _METADATA_ADDRESSES = {
     ipaddress.ip_address("169.254.169.254"),
     ipaddress.ip_address("fd00:ec2::254"),
 }
-
-
-@dataclass(frozen=True)
-class Validators:
-    """Conditional-request state of one URL from an earlier run."""
-
-    etag: str | None = None
-    last_modified: str | None = None
 
 
 _NO_VALIDATORS: Mapping[str, Validators] = MappingProxyType({})
@@ -524,6 +519,20 @@ def fetch_urls(
             return await fetcher.fetch_all(urls, validators, accept), fetcher.stats
 
     return asyncio.run(run())
+
+
+def fetch_failure(result: FetchResult) -> QuarantineRecord:
+    """The quarantine record of a URL that could not be fetched."""
+    status = f"HTTP status {result.status}" if result.status else "no HTTP response"
+    attempts = f"{result.attempts} attempt{'s' * (result.attempts != 1)}"
+    return QuarantineRecord(
+        item_id=stable_id(result.url, "fetch", result.error or ""),
+        source_uri=result.url,
+        raw_path="",
+        raw_offset=None,
+        stage="fetch",
+        error=f"{result.error} ({status}, {attempts})",
+    )
 
 
 def _apply(result: FetchResult, outcome: _Outcome) -> None:

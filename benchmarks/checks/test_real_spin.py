@@ -3,14 +3,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
-
-import real_spin  # noqa: E402
-from spin_metrics import words  # noqa: E402
+import real_spin
+from spin_metrics import words
 
 
 def test_manifest_rows_have_files_roles_and_the_fixed_split():
@@ -71,9 +65,9 @@ def test_every_role_and_half_has_pages_and_urls_are_unique():
 
 
 def test_paraphrase_pages_go_in_as_warc_records_that_carry_their_url(tmp_path):
-    from pressroom.dataset.raw import write_warc
     from pressroom.process import process_document
     from pressroom.sources.local import read_file
+    from pressroom.web.archive import write_warc
 
     url = "https://www.example.gov/news/2024/release-1"
     text = (

@@ -18,16 +18,11 @@ from typing import TYPE_CHECKING
 from pressroom.dataset.writer import atomic_path
 
 if TYPE_CHECKING:
-    from pressroom.sources.fetch import FetchResult
+    from pressroom.web.fetcher import FetchResult
 
-RAW_FOLDER = "raw"
 _DROPPED_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 REQUESTED_URI = "WARC-Pressroom-Requested-URI"
 """WARC header naming the URL asked for when redirects led elsewhere."""
-
-
-def raw_folder(out: Path, run_id: str) -> Path:
-    return out / RAW_FOLDER / run_id
 
 
 def write_warc(

@@ -1,0 +1,111 @@
+"""What a run did, added up chunk by chunk from counters (documents are not kept), and the
+manifest it writes to ``OUT/runs/<run_id>.json``."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pressroom
+from pressroom.dataset.dataset import WrittenChunk
+from pressroom.pipeline import BatchResult, ChunkResult, count_failures
+from pressroom.process import EMPTY_BODY
+from pressroom.report import DocumentTally, common_reasons, failure_reason, reason_counts
+from pressroom.settings import IngestSettings
+from pressroom.stages.base import Stage
+from pressroom.stages.dedup import Deduplicate
+
+
+@dataclass
+class RunTotals:
+    """What a run has done so far, added up chunk by chunk."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    timings: Counter[str] = field(default_factory=Counter)
+    quarantined_by_stage: Counter[str] = field(default_factory=Counter)
+    quarantine_reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
+    files_written: dict[str, list[str]] = field(
+        default_factory=lambda: {"documents": [], "quarantine": []}
+    )
+    documents: DocumentTally = field(default_factory=DocumentTally)
+    chunks: int = 0
+
+    def add_chunk(
+        self, batches: Sequence[BatchResult], result: ChunkResult, written: WrittenChunk
+    ) -> None:
+        """Count one chunk: its extraction batches, what the stages left, what was written."""
+        known = sum(batch.known for batch in batches)
+        repairs = Counter(r.method == "unicode" for doc in result.docs for r in doc.repairs)
+        self.counts.update(
+            {
+                "read": sum(batch.read for batch in batches),
+                "known": known,
+                "extracted": sum(len(batch.documents) for batch in batches),
+                "empty": sum(f.error.startswith(EMPTY_BODY) for f in result.failures),
+                "quarantined": len(result.failures),
+                "repairs": repairs[False],
+                "unicode_repairs": repairs[True],
+                "written": written.documents_written,
+                "already_present": known + len(result.docs) - written.documents_written,
+            }
+        )
+        self.quarantined_by_stage.update(count_failures(result.failures))
+        self.quarantine_reasons.update(reason_counts(result.failures))
+        for table, path in (("documents", written.documents), ("quarantine", written.quarantine)):
+            if path:
+                self.files_written[table].append(str(path))
+        self.documents.add(result.docs)
+        self.chunks += 1
+
+    def manifest(
+        self,
+        run_id: str,
+        started: datetime,
+        flow_run_id: str | None,
+        out: str,
+        inputs: Sequence[str],
+        settings: IngestSettings,
+        stages: Sequence[Stage],
+        sources: dict[str, int],
+        fetch: dict,
+    ) -> dict:
+        """The run's manifest: counts (the stages' own counts included), each stage's stats,
+        timings, quarantine reasons and the files written; ``failure`` says why a run that
+        produced no document failed."""
+        counts = {**sources, **self.counts}
+        timings = Counter(self.timings)
+        cluster_sizes: Counter[int] = Counter()
+        for stage in stages:
+            renames = _OWN_COUNTS.get(stage.name, {})
+            counts.update({renames.get(k, k): v for k, v in stage.stats.counts.items()})
+            timings[stage.name] += stage.stats.seconds
+            if isinstance(stage, Deduplicate):
+                cluster_sizes = stage.cluster_sizes
+        counts["documents"] = counts["written"] + counts["already_present"]
+        manifest = {
+            "run_id": run_id,
+            "flow_run_id": flow_run_id,
+            "pressroom_version": pressroom.__version__,
+            "started_at": started.isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
+            "out": out,
+            "inputs": list(inputs),
+            "parameters": settings.as_dict(),
+            "chunks": self.chunks,
+            "counts": counts,
+            "fetch": fetch,
+            "stages": {stage.name: stage.stats.as_dict() for stage in stages},
+            "quarantined_by_stage": dict(sorted(self.quarantined_by_stage.items())),
+            "quarantine_reasons": common_reasons(self.quarantine_reasons),
+            "cluster_sizes": {str(k): v for k, v in sorted(cluster_sizes.items())},
+            "timings_s": {k: round(v, 3) for k, v in timings.items()},
+            "files_written": self.files_written,
+        }
+        manifest["failure"] = failure_reason(manifest)
+        return manifest
+
+
+_OWN_COUNTS = {"boilerplate": {"cleaned": "boilerplate_cleaned"}}
+"""Stage counts that the manifest's ``counts`` names otherwise."""

@@ -1,0 +1,210 @@
+"""The stage interface: every step a document goes through is a small class with one method to
+write, in the spirit of datatrove's ``PipelineStep``.
+
+- :class:`Stage` works on a chunk of documents at once (``process_batch``): site boilerplate,
+  deduplication, anything that needs to see the whole chunk.
+- :class:`DocumentStage` works on one document at a time (``process``); given a time limit, it
+  runs in sandbox processes, one document at most ``timeout_s`` each, on ``workers`` of them.
+- :class:`Filter` keeps or drops one document (``keep``); a dropped document is quarantined with
+  the filter's reason, never lost.
+
+The base class does the rest for every stage: counts (``stats``), timing, progress reports, the
+time limit and the quarantine record of a document that failed (with the stage's name and a
+specific reason). ``pressroom.pipeline.run_chunk`` runs a list of stages in order.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, ClassVar
+
+from pressroom import progress
+from pressroom.sandbox import ItemTimeout, Sandbox, SandboxPool, WorkerDied
+from pressroom.schemas import ClusterChange, Document, QuarantineRecord, RawDocument, StageError
+
+
+@dataclass
+class StageStats:
+    """What one stage did over a run, added up chunk by chunk."""
+
+    received: int = 0
+    passed: int = 0
+    quarantined: int = 0
+    seconds: float = 0.0
+    counts: Counter[str] = field(default_factory=Counter)
+    """Counts of the stage's own (``repeated``, ``cleaned``, ``spun``...)."""
+
+    def as_dict(self) -> dict:
+        return {
+            "received": self.received,
+            "passed": self.passed,
+            "quarantined": self.quarantined,
+            "seconds": round(self.seconds, 3),
+            **dict(sorted(self.counts.items())),
+        }
+
+
+@dataclass
+class StageOutput:
+    """The documents a stage passes on, and those it quarantined."""
+
+    docs: list[Document]
+    failures: list[QuarantineRecord] = field(default_factory=list)
+    changes: list[ClusterChange] = field(default_factory=list)
+    """Earlier clusters whose canonical this chunk replaced (deduplication)."""
+
+
+class Stage(ABC):
+    """A step of the pipeline over a chunk of documents; subclasses write ``process_batch``."""
+
+    name: ClassVar[str]
+    """Names the stage in quarantine records, stats, timings and progress."""
+    noun: ClassVar[str] = "work"
+    """What the stage does, for reasons: "<noun> timed out: ..."."""
+    unit: ClassVar[str] = "docs"
+    """What its progress counts."""
+    counted: ClassVar[tuple[str, ...]] = ()
+    """The stage's own counts (``count``), reported even when none happened."""
+
+    def __init__(self) -> None:
+        self.stats = StageStats(counts=Counter(dict.fromkeys(self.counted, 0)))
+
+    def run(self, docs: Sequence[Document]) -> StageOutput:
+        """``process_batch`` with the stage's counts, timing and progress kept up to date."""
+        clock = time.perf_counter()
+        progress.expect(self.name, len(docs))
+        output = self.process_batch(list(docs))
+        if not isinstance(self, DocumentStage):  # those report each document as it is done
+            progress.advance(self.name, len(docs))
+        self.stats.received += len(docs)
+        self.stats.passed += len(output.docs)
+        self.stats.quarantined += len(output.failures)
+        self.stats.seconds += time.perf_counter() - clock
+        return output
+
+    @abstractmethod
+    def process_batch(self, docs: list[Document]) -> StageOutput:
+        """The chunk's documents after this stage, and those it quarantined."""
+
+    def count(self, label: str, value: int = 1) -> None:
+        """Add ``value`` to one of the stage's own counts."""
+        self.stats.counts[label] += value
+
+    def quarantine(self, item: RawDocument | Document, error: Exception | str) -> QuarantineRecord:
+        """The quarantine record of ``item``, which failed at this stage because of ``error``
+        (a :class:`StageError` names its own stage and reason)."""
+        stage, reason = self.name, _reason(self.noun, error)
+        if isinstance(error, StageError):
+            stage, reason = error.stage, error.message
+        return QuarantineRecord(
+            item_id=item.doc_id,
+            source_uri=item.source_uri,
+            raw_path=item.raw_path,
+            raw_offset=item.raw_offset,
+            stage=stage,
+            error=reason,
+        )
+
+
+def _reason(noun: str, error: Exception | str) -> str:
+    if isinstance(error, str):
+        return error
+    if isinstance(error, ItemTimeout):
+        return f"{noun} timed out: {error}"
+    if isinstance(error, WorkerDied):
+        return f"{noun} {error}"
+    return f"{type(error).__name__}: {error}"  # a bug or library failure on this item
+
+
+class DocumentStage(Stage):
+    """A stage that works on one document at a time; subclasses write ``process``.
+
+    With ``timeout_s`` set, a chunk of ``min_sandboxed`` documents or more goes through
+    ``workers`` sandbox processes (about eight batches each, for a balanced finish), and a
+    document that takes longer is quarantined; else the documents are worked on here, without a
+    time limit.
+    """
+
+    timeout_s: float | None = None
+    workers: int = 1
+    min_sandboxed: float = 0
+    preload: tuple[str, ...] | None = None
+    """Modules the sandboxes' fork server imports (default: the stage's own module)."""
+    reports_each: ClassVar[bool] = True
+    """Progress is reported per document (False: the caller reports in its own unit)."""
+
+    @abstractmethod
+    def process(self, doc: Any) -> Document:
+        """The document after this stage; raise :class:`StageError` to quarantine it."""
+
+    def warm_up(self) -> None:
+        """Load what ``process`` needs, once per sandbox process, before its clock starts."""
+
+    def process_batch(self, docs: list[Document]) -> StageOutput:
+        if self.timeout_s is None or len(docs) < self.min_sandboxed:
+            return self._here(docs)
+        size = math.ceil(len(docs) / (self.workers * 8))
+        with self.sandboxes() as pool, ThreadPoolExecutor(self.workers) as threads:
+            parts = list(threads.map(partial(self.in_sandbox, pool=pool), _batches(docs, size)))
+        return StageOutput(
+            [d for part in parts for d in part.docs], [f for part in parts for f in part.failures]
+        )
+
+    def sandboxes(self) -> SandboxPool:
+        """``workers`` sandbox processes applying ``process`` within ``timeout_s``."""
+        assert self.timeout_s is not None
+        return SandboxPool(
+            [
+                Sandbox(self.process, self.timeout_s, self.warm_up, self.preload)
+                for _ in range(self.workers)
+            ]
+        )
+
+    def in_sandbox(self, items: Sequence[Any], pool: SandboxPool) -> StageOutput:
+        """``items`` through one sandbox borrowed from ``pool``, in order."""
+        output = StageOutput([])
+        with pool.borrow() as sandbox:
+            for outcome in sandbox.map(items):
+                if outcome.error is None:
+                    output.docs.append(outcome.result)
+                else:
+                    output.failures.append(self.quarantine(outcome.item, outcome.error))
+                if self.reports_each:
+                    progress.advance(self.name)
+        return output
+
+    def _here(self, docs: list[Document]) -> StageOutput:
+        output = StageOutput([])
+        for doc in docs:
+            try:
+                output.docs.append(self.process(doc))
+            except Exception as error:  # a bug or library failure on this document
+                output.failures.append(self.quarantine(doc, error))
+            progress.advance(self.name)
+        return output
+
+
+class Filter(DocumentStage):
+    """A stage that keeps or drops documents; subclasses write ``keep``."""
+
+    @abstractmethod
+    def keep(self, doc: Document) -> bool | str:
+        """True to keep ``doc``; False, or the reason as a string, to drop it."""
+
+    def process(self, doc: Document) -> Document:
+        verdict = self.keep(doc)
+        if verdict is True:
+            return doc
+        raise StageError(self.name, verdict or f"dropped by the {self.name} filter")
+
+
+def _batches(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])

@@ -1,0 +1,67 @@
+"""Deduplication: exact, near, spun and paraphrased copies clustered, against the dataset too."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from pressroom.dedup.chunk import deduplicate_chunk
+from pressroom.dedup.history import History
+from pressroom.dedup.settings import DedupSettings
+from pressroom.repair.settings import SpinSettings
+from pressroom.schemas import Document
+from pressroom.stages.base import Stage, StageOutput
+
+
+class Deduplicate(Stage):
+    """Cluster each chunk with itself and with the dataset at ``out`` (none: the chunk alone).
+
+    The dataset's history is read once, at the first chunk, then only the files written since
+    (the run's own earlier chunks) are added. Counts the kinds of copies and the clusters; the
+    canonical changes of earlier clusters go out with the documents.
+    """
+
+    name = "deduplicate"
+    counted = (
+        "exact_duplicates",
+        "near_duplicates",
+        "spun_copies_clustered",
+        "paraphrases_clustered",
+        "earlier_duplicates",
+        "clusters",
+        "canonical_changes",
+    )
+
+    def __init__(
+        self,
+        settings: DedupSettings = DedupSettings(),
+        spin: SpinSettings = SpinSettings(),
+        out: Path | None = None,
+    ):
+        super().__init__()
+        self.settings = settings
+        self.spin = spin
+        self.out = out
+        self.history: History | None = None
+        self.cluster_sizes: Counter[int] = Counter()
+        """How many clusters of each size the chunks made (size 1: unique documents)."""
+
+    def process_batch(self, docs: list[Document]) -> StageOutput:
+        self.history = self._current_history()
+        stats = deduplicate_chunk(docs, self.history, self.out, self.settings, self.spin)
+        self.count("exact_duplicates", stats.exact_duplicates)
+        self.count("near_duplicates", stats.near_duplicates)
+        self.count("spun_copies_clustered", stats.spun_copies)
+        self.count("paraphrases_clustered", stats.paraphrases)
+        self.count("earlier_duplicates", stats.earlier_duplicates)
+        self.count("clusters", stats.clusters)
+        self.count("canonical_changes", len(stats.changes))
+        self.cluster_sizes.update(stats.cluster_sizes)
+        return StageOutput(docs, changes=stats.changes)
+
+    def _current_history(self) -> History:
+        if self.out is None:
+            return self.history or History.empty(self.settings)
+        if self.history is None:
+            return History.load(self.out, self.settings)
+        return self.history.refreshed(self.out)
