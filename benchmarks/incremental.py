@@ -319,6 +319,7 @@ def part_one(corpus: Path, pages: int, rounds: int, scratch: Path) -> Path:
 
 def part_two(pools: Pools, history: int, new: int, scratch: Path) -> None:
     from pressroom.dataset import existing_ids
+    from pressroom.dataset.dataset import Dataset
     from pressroom.dedup import History, earlier_references, earlier_spun_canonicals
     from pressroom.dedup.spun import ReferenceIndex
     from pressroom.settings import SpinSettings
@@ -371,13 +372,14 @@ def part_two(pools: Pools, history: int, new: int, scratch: Path) -> None:
             f"canonical_changes {counts['canonical_changes']}, spun {spun}, flagged {flagged}"
         )
 
-    ids_s, ids = timed(existing_ids, base / "documents", "doc_id")
-    load_s, loaded = timed(History.load, base)
-    references_s, references = timed(earlier_references, base)
+    dataset = Dataset(base)
+    ids_s, ids = timed(existing_ids, dataset.documents, "doc_id")
+    load_s, loaded = timed(History.load, dataset)
+    references_s, references = timed(earlier_references, dataset)
     index_s, index = timed(ReferenceIndex, references)
     similarity = SpinSettings().reference_similarity
     match_s, _ = timed(lambda: [index.best_match(text, similarity) for text in texts])
-    spun_s, spun_canonicals = timed(earlier_spun_canonicals, base, loaded)
+    spun_s, spun_canonicals = timed(earlier_spun_canonicals, dataset, loaded)
     reads = [
         ("existing_ids(doc_id)", ids_s, "at the flow's start and again in the write's id check"),
         ("History.load", load_s, f"{len(loaded)} rows, dedup columns only"),

@@ -103,7 +103,7 @@ def _ingest(
         logger.warning("no input files found under %s", ", ".join(paths))
     progress.expect("extract", len(files))
     extract = Extract(settings.extract, settings.workers)
-    stages = pipeline.build_stages(settings, dataset.out)
+    stages = pipeline.build_stages(settings, dataset)
     totals, web = RunTotals(), WebFetch()
     with extraction(extract, settings.read, dask_address, sys.modules[__name__]) as submit:
         for chunk in _chunks(files, web_sources, submit, settings, dataset, run_id, web):

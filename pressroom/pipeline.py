@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from pressroom import progress
+from pressroom.dataset.dataset import Dataset
 from pressroom.dedup.spun import earlier_references
 from pressroom.sandbox import SandboxPool, start_fork_server
 from pressroom.schemas import ClusterChange, Document, QuarantineRecord, RawDocument
@@ -26,21 +27,23 @@ from pressroom.stages.base import Stage
 from pressroom.stages.boilerplate import DropRepeated, SiteBoilerplate
 from pressroom.stages.dedup import Deduplicate
 from pressroom.stages.extract import Extract
+from pressroom.stages.language import LanguageFilter
 from pressroom.stages.repair import Repair
 
 T = TypeVar("T")
 
 
 def build_stages(
-    settings: IngestSettings = IngestSettings(), out: Path | None = None
+    settings: IngestSettings = IngestSettings(), dataset: Dataset | None = None
 ) -> list[Stage]:
-    """The stages after extraction, in order; ``out`` is the dataset a run writes to (None: a
+    """The stages after extraction, in order; ``dataset`` is the one a run writes to (None: a
     chunk deduplicated alone, as the one-file commands do)."""
     return [
         DropRepeated(),
         SiteBoilerplate(settings.boilerplate),
-        Repair(settings.spin, settings.workers, partial(clean_canonical_texts, out)),
-        Deduplicate(settings.dedup, settings.spin, out),
+        *([LanguageFilter(settings.languages)] if settings.languages else []),
+        Repair(settings.spin, settings.workers, partial(clean_canonical_texts, dataset)),
+        Deduplicate(settings.dedup, settings.spin, dataset),
     ]
 
 
@@ -70,11 +73,11 @@ def run_chunk(
     return result
 
 
-def clean_canonical_texts(out: Path | None) -> Iterator[str]:
+def clean_canonical_texts(dataset: Dataset | None) -> Iterator[str]:
     """The texts of the dataset's clean English canonicals (what a spun document's second repair
     pass learns the dataset's wording from)."""
-    if out is not None:
-        yield from (reference.text for reference in earlier_references(out))
+    if dataset is not None:
+        yield from (reference.text for reference in earlier_references(dataset))
 
 
 # --- extraction --------------------------------------------------------------------------------

@@ -49,6 +49,9 @@ class IngestSettings(BaseModel):
     """Sandbox processes working at once: extraction (one batch each), then repair."""
     lock_wait_s: float = Field(default=300.0, ge=0)
     """How long a run waits for another run writing the same dataset before it gives up."""
+    languages: tuple[str, ...] = ()
+    """Keep only documents detected in these languages (ISO 639-1 codes, such as "en"); the
+    others are quarantined at stage ``language``. Empty: every language is kept."""
 
     @model_validator(mode="before")
     @classmethod

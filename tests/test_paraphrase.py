@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from pressroom.dataset.dataset import Dataset
 from pressroom.dataset.writer import parquet_files, write_cluster_changes, write_documents
 from pressroom.dedup import History, attach_paraphrases, deduplicate
 from pressroom.dedup.clusters import TEXT_PROVENANCE, paraphrase_order
@@ -41,7 +42,7 @@ def seeds() -> list[Document]:
 
 def run(out: Path, docs: list[Document], run_id: str) -> list:
     """One run's dedup steps against the dataset at ``out``, then its writes."""
-    history = History.load(out)
+    history = History.load(Dataset(out))
     deduplicate(docs, history=history)
     changes = attach_paraphrases(docs, history)
     now = datetime.now(UTC)
@@ -147,7 +148,7 @@ def test_rows_written_before_schema_1_5_are_read_and_not_matched_by_keys(tmp_pat
     for file in parquet_files(out / "documents"):
         table = pq.read_table(file)
         pq.write_table(table.drop_columns(["paraphrase_keys"]), file)
-    history = History.load(out)
+    history = History.load(Dataset(out))
     assert history.table.column("paraphrase_keys").null_count == len(history)
     copy = fixture("sg_statement_paraphrase")
     run(out, [copy], "r2")

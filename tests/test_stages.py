@@ -5,8 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from pressroom.pipeline import build_stages, extract_files, run_chunk
 from pressroom.schemas import Document, StageError
+from pressroom.settings import IngestSettings
 from pressroom.stages.base import DocumentStage, Stage, StageOutput
+from pressroom.stages.extract import Extract
 from pressroom.stages.language import LanguageFilter
 from tests.pages import document
 
@@ -80,3 +83,19 @@ def test_a_filter_quarantines_what_it_drops_with_its_reason():
         "language",
         "language de is not one of en",
     )
+
+
+def test_the_language_filter_is_one_setting_away_and_runs_before_repair(samples):
+    names = [stage.name for stage in build_stages()]
+    assert "language" not in names  # off by default
+    stages = build_stages(IngestSettings(languages=("fr",)))
+    names = [stage.name for stage in stages]
+    assert names.index("language") < names.index("repair")
+    docs = extract_files([str(path) for path in sorted(samples.iterdir())], Extract()).documents
+    result = run_chunk(docs, stages)
+    assert result.docs == []
+    assert {(f.stage, f.error) for f in result.failures} == {
+        ("language", "language en is not one of fr")
+    }
+    repair = next(stage for stage in stages if stage.name == "repair")
+    assert repair.stats.received == 0  # nothing was repaired for nothing

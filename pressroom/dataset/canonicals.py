@@ -13,10 +13,11 @@ import pyarrow.parquet as pq
 from pressroom.dataset.writer import parquet_files
 
 
-def read_cluster_changes(out: Path) -> dict[str, str]:
-    """The latest canonical ``doc_id`` the change log gives each cluster it names."""
+def read_cluster_changes(folder: Path) -> dict[str, str]:
+    """The latest canonical ``doc_id`` the change log in ``folder`` (``Dataset.cluster_changes``)
+    gives each cluster it names."""
     changes: dict[str, str] = {}
-    for file in parquet_files(out / "cluster_changes"):
+    for file in parquet_files(folder):
         rows = pq.read_table(file, columns=["cluster_id", "canonical", "changed_at"])
         for row in sorted(rows.to_pylist(), key=lambda r: r["changed_at"]):
             changes[row["cluster_id"]] = row["canonical"]

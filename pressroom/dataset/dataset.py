@@ -56,6 +56,10 @@ class Dataset:
         return self.out / "quarantine"
 
     @property
+    def cluster_changes(self) -> Path:
+        return self.out / "cluster_changes"
+
+    @property
     def runs(self) -> Path:
         return self.out / "runs"
 

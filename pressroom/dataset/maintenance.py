@@ -41,7 +41,7 @@ def read_table(out: Path, name: str) -> pa.Table:
 def canonical_documents(out: Path) -> pa.Table:
     """One row per cluster: its current canonical (canonical changes of later runs applied)."""
     documents = read_table(out, "documents")
-    current = current_canonicals(documents, read_cluster_changes(out))
+    current = current_canonicals(documents, read_cluster_changes(out / "cluster_changes"))
     canonicals = pa.array(sorted(current.values()), pa.string())
     rows = documents.filter(pc.is_in(documents.column("doc_id"), value_set=canonicals))
     rows = rows.set_column(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 
+from pressroom.dataset.dataset import Dataset
 from pressroom.dedup.clusters import DedupStats, deduplicate
 from pressroom.dedup.history import History
 from pressroom.dedup.paraphrase import attach_paraphrases
@@ -24,12 +24,12 @@ from pressroom.schemas import Document
 def deduplicate_chunk(
     docs: Sequence[Document],
     history: History,
-    out: Path | None = None,
+    dataset: Dataset | None = None,
     settings: DedupSettings = DedupSettings(),
     spin: SpinSettings = SpinSettings(),
     **seams,
 ) -> DedupStats:
-    """Cluster ``docs`` (in place) with each other and with ``history`` (the dataset at ``out``):
+    """Cluster ``docs`` (in place) with each other and with ``history`` (that of ``dataset``):
 
     1. exact and near duplicates by MinHash (``deduplicate``; ``seams`` are its keyword
        arguments for benchmarks);
@@ -44,12 +44,13 @@ def deduplicate_chunk(
         # the dataset's clean documents are searched for documents judged spun only, not for
         # those with a flagged phrase (common in clean text; they are matched within the chunk)
         spun = any(doc.is_spun for doc in docs)
-        earlier = earlier_references(out, history) if out and spun and len(history) else []
+        earlier = earlier_references(dataset, history) if dataset and spun and len(history) else []
         attach_spun_copies(docs, earlier, spin)
     # originals of paraphrased copies are found by their stored keys; only candidates are read
     stats.changes += attach_paraphrases(docs, history)
-    if out and len(history):
-        stats.changes += adopt_earlier_spun(docs, earlier_spun_canonicals(out, history), spin)
+    if dataset and len(history):
+        earlier_spun = earlier_spun_canonicals(dataset, history)
+        stats.changes += adopt_earlier_spun(docs, earlier_spun, spin)
     # counted once every step has placed the documents: a near copy may turn out spun
     kinds = Counter(doc.dup_kind for doc in docs)
     stats.exact_duplicates, stats.near_duplicates = kinds["exact"], kinds["near"]

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from pressroom.dataset.canonicals import current_canonicals, read_cluster_changes
+from pressroom.dataset.dataset import Dataset
 from pressroom.dataset.writer import parquet_files, read_as
 from pressroom.dedup.minhash import from_bytes, jaccard
 from pressroom.dedup.settings import DedupSettings
@@ -95,12 +96,12 @@ class History:
         self._canonical = current_canonicals(table, changes)
 
     @classmethod
-    def load(cls, out: Path, settings: DedupSettings = DedupSettings()) -> History:
+    def load(cls, dataset: Dataset, settings: DedupSettings = DedupSettings()) -> History:
         """The documents and canonical changes already under ``out``."""
-        files = parquet_files(out / "documents")
+        files = parquet_files(dataset.documents)
         tables = [read_as(file, COLUMNS) for file in files]
         table = pa.concat_tables(tables) if tables else COLUMNS.empty_table()
-        changes = read_cluster_changes(out)
+        changes = read_cluster_changes(dataset.cluster_changes)
         sizes = [t.num_rows for t in tables]
         return cls(table, changes, settings, list(zip(files, sizes, strict=True)))
 
@@ -109,17 +110,17 @@ class History:
         """The history of a dataset that holds nothing yet."""
         return cls(COLUMNS.empty_table(), {}, settings)
 
-    def refreshed(self, out: Path) -> History:
-        """This history with the documents written under ``out`` since it was read (a run's own
+    def refreshed(self, dataset: Dataset) -> History:
+        """This history with the documents written to ``dataset`` since it was read (a run's own
         earlier chunks): only the new files are read (and the small change log)."""
         read = {file for file, _ in self.files}
-        new = [file for file in parquet_files(out / "documents") if file not in read]
+        new = [file for file in parquet_files(dataset.documents) if file not in read]
         if not new:
             return self
         tables = [read_as(file, COLUMNS) for file in new]
         table = pa.concat_tables([self.table, *tables])
         files = self.files + [(file, t.num_rows) for file, t in zip(new, tables, strict=True)]
-        return History(table, read_cluster_changes(out), self.settings, files)
+        return History(table, read_cluster_changes(dataset.cluster_changes), self.settings, files)
 
     def __len__(self) -> int:
         return self.table.num_rows

@@ -20,9 +20,9 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from pressroom.dataset import read_rows
+from pressroom.dataset.dataset import Dataset
 from pressroom.dedup.clusters import SPUN_CANONICAL_REPLACED, canonical_order, merge_clusters
 from pressroom.dedup.history import History
 from pressroom.dedup.shingles import content_hash
@@ -80,8 +80,8 @@ class Reference:
         )
 
 
-def earlier_references(out: Path, history: History | None = None) -> list[Reference]:
-    """Clean English canonical documents already in the dataset at ``out`` (only English text is
+def earlier_references(dataset: Dataset, history: History | None = None) -> list[Reference]:
+    """Clean English canonical documents already in ``dataset`` (only English text is
     checked for spinning, so only English documents can be a spun copy's original); with
     ``history``, only those still their cluster's canonical."""
     columns = ["doc_id", "cluster_id", "text", "spin_score", *HEADER_FIELDS]
@@ -98,17 +98,17 @@ def earlier_references(out: Path, history: History | None = None) -> list[Refere
             row["issuer"],
             row["release_status"],
         )
-        for row in read_rows(out / "documents", columns, where)
+        for row in read_rows(dataset.documents, columns, where)
         if current is None or current.get(row["cluster_id"]) == row["doc_id"]
     ]
 
 
-def earlier_spun_canonicals(out: Path, history: History) -> list[Reference]:
+def earlier_spun_canonicals(dataset: Dataset, history: History) -> list[Reference]:
     """Spun documents already in the dataset that are still their cluster's canonical."""
     columns = ["doc_id", "cluster_id", "text"]
     return [
         Reference(row["doc_id"], row["cluster_id"], row["text"], is_spun=True)
-        for row in read_rows(out / "documents", columns, [("is_spun", "==", True)])
+        for row in read_rows(dataset.documents, columns, [("is_spun", "==", True)])
         if history.canonical(row["cluster_id"]).doc_id == row["doc_id"]
     ]
 

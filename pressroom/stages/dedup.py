@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
+from pressroom.dataset.dataset import Dataset
 from pressroom.dedup.chunk import deduplicate_chunk
 from pressroom.dedup.history import History
 from pressroom.dedup.settings import DedupSettings
@@ -14,7 +14,7 @@ from pressroom.stages.base import Stage, StageOutput
 
 
 class Deduplicate(Stage):
-    """Cluster each chunk with itself and with the dataset at ``out`` (none: the chunk alone).
+    """Cluster each chunk with itself and with ``dataset`` (none: the chunk alone).
 
     The dataset's history is read once, at the first chunk, then only the files written since
     (the run's own earlier chunks) are added. Counts the kinds of copies and the clusters; the
@@ -36,19 +36,19 @@ class Deduplicate(Stage):
         self,
         settings: DedupSettings = DedupSettings(),
         spin: SpinSettings = SpinSettings(),
-        out: Path | None = None,
+        dataset: Dataset | None = None,
     ):
         super().__init__()
         self.settings = settings
         self.spin = spin
-        self.out = out
+        self.dataset = dataset
         self.history: History | None = None
         self.cluster_sizes: Counter[int] = Counter()
         """How many clusters of each size the chunks made (size 1: unique documents)."""
 
     def process_batch(self, docs: list[Document]) -> StageOutput:
         self.history = self._current_history()
-        stats = deduplicate_chunk(docs, self.history, self.out, self.settings, self.spin)
+        stats = deduplicate_chunk(docs, self.history, self.dataset, self.settings, self.spin)
         self.count("exact_duplicates", stats.exact_duplicates)
         self.count("near_duplicates", stats.near_duplicates)
         self.count("spun_copies_clustered", stats.spun_copies)
@@ -60,8 +60,8 @@ class Deduplicate(Stage):
         return StageOutput(docs, changes=stats.changes)
 
     def _current_history(self) -> History:
-        if self.out is None:
+        if self.dataset is None:
             return self.history or History.empty(self.settings)
         if self.history is None:
-            return History.load(self.out, self.settings)
-        return self.history.refreshed(self.out)
+            return History.load(self.dataset, self.settings)
+        return self.history.refreshed(self.dataset)
