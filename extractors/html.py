@@ -56,7 +56,7 @@ def extract_html(
             date_extraction_params=_DATE_SEARCH,
         )
     except RecursionError as error:
-        raise StageError("extract", "markup nested too deeply to parse") from error
+        raise StageError("extract", "markup nested too deeply to parse", "unparseable") from error
     if result is not None and (result.text or "").strip():
         return Extraction(
             text=_drop_furniture(_with_lead(result.text, result.description, html)),
@@ -91,7 +91,7 @@ def extract_html_fallback(html: str, url: str | None = None) -> Extraction:
         if not any(blocks):
             blocks = [line.strip() for line in root.get_text("\n").splitlines()]
     except RecursionError as error:
-        raise StageError("extract", "markup nested too deeply to parse") from error
+        raise StageError("extract", "markup nested too deeply to parse", "unparseable") from error
     canonical = soup.find("link", rel="canonical")
     html_tag = soup.find("html")
     return Extraction(

@@ -6,8 +6,9 @@ The flow orchestrates; the work is ``pressroom.pipeline``'s (docs/architecture.m
    (``flows/web.py``);
 2. extract batches of files as concurrent tasks, each page in a time-limited sandbox
    (``flows/extraction.py``); a fetched batch is extracted as soon as it is archived;
-3. take the input in chunks of ``IngestSettings.chunk_size`` files or fetched pages through the
-   pipeline's stages (``pipeline.run_chunk``), and write each chunk before the next;
+3. take the input in chunks of ``IngestSettings.chunk_size`` files or fetched pages
+   (``flows/chunks.py``) through the pipeline's stages (``pipeline.run_chunk``), and write
+   each chunk before the next;
 4. write the run manifest and the summary artifacts.
 """
 
@@ -16,21 +17,20 @@ from __future__ import annotations
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, runtime, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pressroom import pipeline, progress
 from pressroom.dataset.dataset import Dataset, WrittenChunk
-from pressroom.flows.extraction import Submit, extraction
-from pressroom.flows.web import WebFetch, fetch_web
+from pressroom.flows.chunks import chunks
+from pressroom.flows.extraction import extraction
+from pressroom.flows.web import WebFetch
 from pressroom.pipeline import ChunkResult
 from pressroom.report import NoDocumentProduced, summary_markdown
 from pressroom.run import RunTotals
@@ -39,7 +39,7 @@ from pressroom.settings import IngestSettings
 from pressroom.stages.base import Stage
 from pressroom.stages.extract import Extract
 from pressroom.web.specs import SourceSpec, local_paths, plan_sources, web_specs
-from pressroom.web.validators import Validators, save_validators
+from pressroom.web.validators import save_validators
 
 _TASK_OPTIONS = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -106,7 +106,7 @@ def _ingest(
     stages = pipeline.build_stages(settings, dataset)
     totals, web = RunTotals(), WebFetch()
     with extraction(extract, settings.read, dask_address, sys.modules[__name__]) as submit:
-        for chunk in _chunks(files, web_sources, submit, settings, dataset, run_id, web):
+        for chunk in chunks(files, web_sources, submit, settings, dataset, run_id, web):
             if not (totals.chunks == 0 and chunk.last):
                 logger.info("chunk %d: %d files or fetched pages", totals.chunks + 1, chunk.size)
             part = "" if totals.chunks == 0 and chunk.last else f"{totals.chunks:04d}"
@@ -184,63 +184,6 @@ def _require_existing(paths: list[str]) -> None:
         relative = any(not Path(path).is_absolute() for path in missing)
         where = f" (working directory {Path.cwd()})" if relative else ""
         raise FileNotFoundError(f"input path does not exist: {', '.join(missing)}{where}")
-
-
-@dataclass
-class Chunk:
-    """Input taken through every stage and written together: the extract-batch tasks of about
-    ``chunk_size`` files or fetched pages, with the fetch failures and validators that go with
-    them."""
-
-    futures: list[PrefectFuture] = field(default_factory=list)
-    failures: list[QuarantineRecord] = field(default_factory=list)
-    validators: dict[str, Validators] = field(default_factory=dict)
-    """ETag and Last-Modified of its fetched pages, saved once its rows are written."""
-    size: int = 0
-    """Files or fetched pages."""
-    last: bool = False
-    """No chunk follows."""
-    started: float = field(default_factory=time.perf_counter)
-
-
-def _chunks(
-    files: list[str],
-    web_sources: list[SourceSpec],
-    submit: Submit,
-    settings: IngestSettings,
-    dataset: Dataset,
-    run_id: str,
-    web: WebFetch,
-) -> Iterator[Chunk]:
-    """The run's input in chunks: local files, then fetched pages. Each batch's extraction is
-    submitted as soon as the batch is at hand (a fetched one once archived, while later ones are
-    still being fetched); pages the dataset holds as the chunk starts are skipped (the caller
-    writes each chunk before taking the next)."""
-    local = list(pipeline.batches(files, settings.chunk_size))
-    for number, chunk_files in enumerate(local):
-        skip = frozenset(dataset.doc_ids)
-        chunk = Chunk(size=len(chunk_files), last=number == len(local) - 1 and not web_sources)
-        batches = pipeline.batches(chunk_files, settings.batch_size_for(len(chunk_files)))
-        chunk.futures = [submit(batch, skip) for batch in batches]
-        yield chunk
-    if not web_sources:
-        if not local:
-            yield Chunk(last=True)  # nothing to read: the run still writes its manifest
-        return
-    chunk, skip, none_yet = Chunk(), frozenset(dataset.doc_ids), not local
-    for batch in fetch_web(web_sources, settings, dataset, run_id, web):
-        if batch.pages:
-            progress.expect("extract", 1)
-            chunk.futures.append(submit([str(Path(batch.warc).absolute())], skip))  # Dask too
-        chunk.failures += batch.failures
-        chunk.validators |= batch.validators
-        chunk.size += batch.pages
-        if chunk.size >= settings.chunk_size:
-            yield chunk
-            chunk, skip, none_yet = Chunk(), frozenset(dataset.doc_ids), False
-    if chunk.futures or chunk.failures or none_yet:  # a run has one chunk at least
-        chunk.last = True
-        yield chunk
 
 
 def run_ingest(paths: Sequence[str], out: str, **parameters) -> dict:

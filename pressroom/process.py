@@ -48,6 +48,7 @@ def process_document(raw: RawDocument, settings: ExtractSettings = ExtractSettin
         raise StageError(
             "extract",
             f"{EMPTY_BODY} ({extraction.extractor} extractor returned an empty body)",
+            "empty",
         )
     url = extraction.url or raw.url
     return Document(

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 import pressroom
 from pressroom.dataset.dataset import WrittenChunk
 from pressroom.pipeline import BatchResult, ChunkResult, count_failures
-from pressroom.process import EMPTY_BODY
 from pressroom.report import DocumentTally, common_reasons, failure_reason, reason_counts
 from pressroom.settings import IngestSettings
 from pressroom.stages.base import Stage
@@ -25,6 +24,7 @@ class RunTotals:
     counts: Counter[str] = field(default_factory=Counter)
     timings: Counter[str] = field(default_factory=Counter)
     quarantined_by_stage: Counter[str] = field(default_factory=Counter)
+    quarantined_by_reason: Counter[str] = field(default_factory=Counter)
     quarantine_reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
     files_written: dict[str, list[str]] = field(
         default_factory=lambda: {"documents": [], "quarantine": []}
@@ -43,7 +43,7 @@ class RunTotals:
                 "read": sum(batch.read for batch in batches),
                 "known": known,
                 "extracted": sum(len(batch.documents) for batch in batches),
-                "empty": sum(f.error.startswith(EMPTY_BODY) for f in result.failures),
+                "empty": sum(f.reason == "empty" for f in result.failures),
                 "quarantined": len(result.failures),
                 "repairs": repairs[False],
                 "unicode_repairs": repairs[True],
@@ -52,6 +52,7 @@ class RunTotals:
             }
         )
         self.quarantined_by_stage.update(count_failures(result.failures))
+        self.quarantined_by_reason.update(f.reason for f in result.failures)
         self.quarantine_reasons.update(reason_counts(result.failures))
         for table, path in (("documents", written.documents), ("quarantine", written.quarantine)):
             if path:
@@ -98,6 +99,7 @@ class RunTotals:
             "fetch": fetch,
             "stages": {stage.name: stage.stats.as_dict() for stage in stages},
             "quarantined_by_stage": dict(sorted(self.quarantined_by_stage.items())),
+            "quarantined_by_reason": dict(sorted(self.quarantined_by_reason.items())),
             "quarantine_reasons": common_reasons(self.quarantine_reasons),
             "cluster_sizes": {str(k): v for k, v in sorted(cluster_sizes.items())},
             "timings_s": {k: round(v, 3) for k, v in timings.items()},

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 
 def stable_id(*parts: str) -> str:
@@ -137,6 +138,26 @@ class ClusterChange:
     schema_version: str = ""
 
 
+QuarantineReason = Literal[
+    "unreadable",
+    "undecodable",
+    "unparseable",
+    "empty",
+    "filtered",
+    "timeout",
+    "crashed",
+    "fetch_failed",
+    "listing_failed",
+    "error",
+]
+"""What kind of failure put an item in quarantine (``error`` says exactly what happened):
+unreadable (the file: missing, empty, truncated, corrupt, too large, of an unsupported type),
+undecodable (bytes that are no text), unparseable (markup too deep to parse), empty (no article
+text left), filtered (dropped by a filter stage), timeout (over the stage's time limit), crashed
+(the worker process died), fetch_failed, listing_failed (a feed or sitemap that listed nothing
+usable), error (a bug or library failure)."""
+
+
 @dataclass
 class QuarantineRecord:
     """An input that failed, with the stage and a specific reason; one row of ``OUT/quarantine``."""
@@ -147,18 +168,21 @@ class QuarantineRecord:
     raw_offset: int | None
     stage: str
     error: str
+    reason: QuarantineReason = "error"
     run_id: str = ""
     quarantined_at: datetime | None = None
     schema_version: str = ""
 
 
 class StageError(Exception):
-    """A document failed at ``stage`` for the reason given; it goes to quarantine."""
+    """A document failed at ``stage`` for the reason given (``message``, and its kind,
+    ``reason``); it goes to quarantine."""
 
-    def __init__(self, stage: str, message: str):
+    def __init__(self, stage: str, message: str, reason: QuarantineReason = "error"):
         super().__init__(stage, message)
         self.stage = stage
         self.message = message
+        self.reason = reason
 
     def __str__(self) -> str:
         return f"{self.stage}: {self.message}"

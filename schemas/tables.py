@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.5"
+SCHEMA_VERSION = "1.6"
 """1.3: same columns as 1.2; ``minhash``/``lsh_bands`` use the vectorised hash family.
 1.4: ``repairs`` and ``spin_flags`` entries name the column they apply to (``field``); title and
 header fields are repaired too. In rows written before 1.4 it is null, meaning ``text``.
 1.5: ``paraphrase_keys``, the anchor keys by which later runs find the original of a paraphrased
 copy (``dedup.paraphrase``); null in earlier rows and on documents that are not English
-canonicals."""
+canonicals.
+1.6: quarantine ``reason``, the kind of failure (``schemas.records.QuarantineReason``); null in
+earlier rows."""
 
 _META = {b"pressroom.schema_version": SCHEMA_VERSION.encode()}
 
@@ -116,6 +118,7 @@ QUARANTINE = pa.schema(
         pa.field("raw_offset", pa.int64()),
         pa.field("stage", pa.string(), nullable=False),
         pa.field("error", pa.string(), nullable=False),
+        pa.field("reason", pa.string()),  # since 1.6
         pa.field("run_id", pa.string(), nullable=False),
         pa.field("quarantined_at", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("schema_version", pa.string(), nullable=False),

@@ -84,6 +84,13 @@ def test_no_import_cycle_between_packages():
     assert [" -> ".join(cycle) for cycle in cycles(import_graph())] == []
 
 
+def test_the_command_line_is_on_top_and_only_it_starts_flows():
+    graph = import_graph()
+    assert not [source for source, targets in graph.items() if "pressroom.cli" in targets]
+    starting = {source for source, targets in graph.items() if "pressroom.flows" in targets}
+    assert starting == {"pressroom.cli"}
+
+
 def test_no_bare_import_of_a_folder_remains():
     bare = [
         f"{path.relative_to(ROOT)}: {name}"

@@ -60,6 +60,7 @@ def decode(content: bytes, declared_charset: str | None = None) -> tuple[str, st
         "decode",
         f"undecodable bytes: invalid UTF-8 (byte 0x{bad} at offset {utf8_error.start}) "
         "and no other encoding fits the content",
+        "undecodable",
     )
 
 
@@ -102,7 +103,9 @@ def _mostly_utf8(content: bytes) -> bool:
 def _refuse_binary(content: bytes) -> None:
     for magic, kind in _MAGIC.items():
         if content.startswith(magic):
-            raise StageError("decode", f"binary content, not a text page (looks like a {kind})")
+            raise StageError(
+                "decode", f"binary content, not a text page (looks like a {kind})", "undecodable"
+            )
     sample = content[:8192]
     control = sum(sample.count(bytes([c])) for c in _CONTROL)
     if b"\x00" in sample or control > len(sample) * 0.05:
@@ -111,6 +114,7 @@ def _refuse_binary(content: bytes) -> None:
             "decode",
             f"binary content, not a text page ({share:.0%} control bytes in the first "
             f"{len(sample):,} bytes)",
+            "undecodable",
         )
 
 

@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from pressroom.schemas import QuarantineRecord, RawDocument
+from pressroom.schemas import QuarantineReason, QuarantineRecord, RawDocument
 from pressroom.schemas.records import stable_id
 from pressroom.sources.encoding import charset_parameter
 
@@ -160,7 +160,9 @@ def _read_warc(path: Path) -> Iterator[RawDocument | QuarantineRecord]:
                 uri = record.rec_headers.get_header("WARC-Target-URI") or f"{path}#{offset}"
                 charset = charset_parameter(content_type)
                 if not content.strip():
-                    yield _failure(path, "empty HTTP response body", uri=uri, offset=offset)
+                    yield _failure(
+                        path, "empty HTTP response body", uri=uri, offset=offset, reason="empty"
+                    )
                     continue
                 if media is None:
                     media = "text/html" if _looks_like_html(content) else "text/plain"
@@ -182,7 +184,12 @@ def _read_warc(path: Path) -> Iterator[RawDocument | QuarantineRecord]:
 
 
 def _failure(
-    path: Path, error: str, *, uri: str | None = None, offset: int | None = None
+    path: Path,
+    error: str,
+    *,
+    uri: str | None = None,
+    offset: int | None = None,
+    reason: QuarantineReason = "unreadable",
 ) -> QuarantineRecord:
     source_uri = uri or str(path)
     return QuarantineRecord(
@@ -192,4 +199,5 @@ def _failure(
         raw_offset=offset,
         stage="read",
         error=error,
+        reason=reason,
     )

@@ -27,7 +27,14 @@ from typing import Any, ClassVar
 
 from pressroom import progress
 from pressroom.sandbox import ItemTimeout, Sandbox, SandboxPool, WorkerDied
-from pressroom.schemas import ClusterChange, Document, QuarantineRecord, RawDocument, StageError
+from pressroom.schemas import (
+    ClusterChange,
+    Document,
+    QuarantineReason,
+    QuarantineRecord,
+    RawDocument,
+    StageError,
+)
 
 
 @dataclass
@@ -97,30 +104,33 @@ class Stage(ABC):
         """Add ``value`` to one of the stage's own counts."""
         self.stats.counts[label] += value
 
-    def quarantine(self, item: RawDocument | Document, error: Exception | str) -> QuarantineRecord:
-        """The quarantine record of ``item``, which failed at this stage because of ``error``
-        (a :class:`StageError` names its own stage and reason)."""
-        stage, reason = self.name, _reason(self.noun, error)
+    def quarantine(
+        self,
+        item: RawDocument | Document,
+        error: Exception | str,
+        reason: QuarantineReason = "error",
+    ) -> QuarantineRecord:
+        """The quarantine record of ``item``, which failed at this stage because of ``error``: a
+        message of the kind ``reason``, or an exception (a :class:`StageError` names its own
+        stage and reason; a timeout, a dead worker and any other exception theirs)."""
+        stage, message = self.name, str(error)
         if isinstance(error, StageError):
-            stage, reason = error.stage, error.message
+            stage, message, reason = error.stage, error.message, error.reason
+        elif isinstance(error, ItemTimeout):
+            message, reason = f"{self.noun} timed out: {error}", "timeout"
+        elif isinstance(error, WorkerDied):
+            message, reason = f"{self.noun} {error}", "crashed"
+        elif isinstance(error, Exception):  # a bug or library failure on this item
+            message = f"{type(error).__name__}: {error}"
         return QuarantineRecord(
             item_id=item.doc_id,
             source_uri=item.source_uri,
             raw_path=item.raw_path,
             raw_offset=item.raw_offset,
             stage=stage,
-            error=reason,
+            error=message,
+            reason=reason,
         )
-
-
-def _reason(noun: str, error: Exception | str) -> str:
-    if isinstance(error, str):
-        return error
-    if isinstance(error, ItemTimeout):
-        return f"{noun} timed out: {error}"
-    if isinstance(error, WorkerDied):
-        return f"{noun} {error}"
-    return f"{type(error).__name__}: {error}"  # a bug or library failure on this item
 
 
 class DocumentStage(Stage):
@@ -202,7 +212,7 @@ class Filter(DocumentStage):
         verdict = self.keep(doc)
         if verdict is True:
             return doc
-        raise StageError(self.name, verdict or f"dropped by the {self.name} filter")
+        raise StageError(self.name, verdict or f"dropped by the {self.name} filter", "filtered")
 
 
 def _batches(items: Sequence[Any], size: int) -> Iterator[list[Any]]:

@@ -46,7 +46,7 @@ class SiteBoilerplate(Stage):
                 self.count("cleaned")
             if not text:
                 reason = f"{EMPTY_BODY}: every line recurs across the site's pages"
-                output.failures.append(self.quarantine(doc, reason))
+                output.failures.append(self.quarantine(doc, reason, "empty"))
             elif text == doc.text:
                 output.docs.append(doc)
             else:

@@ -86,7 +86,7 @@ def repair_document(
     ``model`` scores restoration candidates (default: the shipped language model)."""
     repaired = repair_text(doc.text, doc.language, settings=settings, model=model)
     if not repaired.text:
-        raise StageError("repair", f"{EMPTY_BODY}: only invisible or control characters")
+        raise StageError("repair", f"{EMPTY_BODY}: only invisible or control characters", "empty")
     header = repair_header(doc, repaired.is_spun, settings, model)
     return replace(
         doc,

@@ -532,6 +532,7 @@ def fetch_failure(result: FetchResult) -> QuarantineRecord:
         raw_offset=None,
         stage="fetch",
         error=f"{result.error} ({status}, {attempts})",
+        reason="fetch_failed",
     )
 
 

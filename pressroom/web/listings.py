@@ -359,4 +359,5 @@ def listing_failure(location: str, reason: str) -> QuarantineRecord:
         raw_offset=None,
         stage="fetch",
         error=reason,
+        reason="listing_failed",
     )

@@ -19,7 +19,7 @@ from pressroom.extractors.text import extract_text
 from pressroom.schemas import Document
 from tests.pages import document
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 SAMPLES = ROOT / "data" / "samples"
 

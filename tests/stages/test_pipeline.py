@@ -14,7 +14,7 @@ from pressroom.stages.repair import Repair, repair_spun_in_context
 from tests.pages import PARAGRAPHS, article_html, document
 from tests.workers import broken_warm_up, echo_or_fail
 
-SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 
 
 def extract_batch(files, extract=ExtractSettings(), read=ReadSettings()):
@@ -44,9 +44,11 @@ def test_bad_inputs_are_quarantined_with_specific_reasons_and_the_rest_completes
     assert [d.source_uri.rsplit("/", 1)[-1] for d in result.documents] == ["good.html"]
     failures = {f.source_uri.rsplit("/", 1)[-1]: f for f in result.failures}
     assert set(failures) == set(EXPECTED_FAILURES)
+    kinds = {"read": "unreadable", "decode": "undecodable", "extract": "empty"}
     for name, (stage, reason) in EXPECTED_FAILURES.items():
         assert failures[name].stage == stage, name
         assert failures[name].error.startswith(reason), (name, failures[name].error)
+        assert failures[name].reason == kinds[stage], name
     assert result.read == len(EXPECTED_FAILURES) + 1
 
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from pressroom.settings import IngestSettings, ReadSettings, setting_paths, settings_with
 
 if TYPE_CHECKING:
-    from pressroom.local_api import TemporaryServer
+    from pressroom.cli.local_api import TemporaryServer
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")  # Prefect's client telemetry and its first-run notice
@@ -317,7 +317,7 @@ def ingest(
         since=since.date() if since else None,
         dask_address=dask_address,
     )
-    from pressroom.local_api import temporary_server
+    from pressroom.cli.local_api import temporary_server
 
     # it starts while the flow module is imported; not for a Dask run, whose workers get the
     # run's settings and could not reach this machine's 127.0.0.1 (see the README)
@@ -357,11 +357,11 @@ def _run(
 
     if not parameters["dask_address"]:
         start_extraction_server()  # in the background, like the Prefect server
-    from pressroom.local_api import LocalAPIError, connected
+    from pressroom.cli.local_api import LocalAPIError, connected
+    from pressroom.cli.terminal import run_display, send_logs_to
     from pressroom.progress import STAGES
     from pressroom.report import NoDocumentProduced
     from pressroom.sandbox import SandboxStartError
-    from pressroom.terminal import run_display, send_logs_to
 
     stages = STAGES if web else STAGES[1:]
     try:

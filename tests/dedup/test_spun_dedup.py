@@ -18,7 +18,7 @@ from pressroom.settings import SpinSettings
 from pressroom.stages.repair import repair_document
 from tests.pages import document as extracted
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples"
 FIXTURES = ROOT / "tests" / "fixtures"
 ORIGINAL = FIXTURES / "us_mission_joint_statement_original.txt"

@@ -16,7 +16,7 @@ from pressroom.repair.language_model import (
     sentences,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import build_language_model  # noqa: E402

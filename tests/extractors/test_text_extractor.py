@@ -77,7 +77,7 @@ def test_seed_titles_and_dates(prefix, title, published_at):
 def test_release_header_moves_into_metadata_and_repeated_title_goes():
     extraction = seed("001")
     # "For Instant Launch" is a spun release status the patterns do not know: it stays an issuer
-    # line until repair restores it and moves it to release_status (tests/test_pipeline.py)
+    # line until repair restores it and moves it to release_status (tests/stages/test_pipeline.py)
     assert extraction.issuer == HEADER_LINE_SEPARATOR.join(
         [
             "United States Mission to the United Nations",

@@ -26,7 +26,7 @@ from pressroom.schemas import Repair
 from pressroom.settings import SpinSettings
 from tools.build_spin_table import aligned_pairs, pps_pairs, real_pairs, unchanged_words
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPUN_SEED = next((ROOT / "data" / "samples").glob("001_*"))
 CLEAN_SEEDS = sorted(p for p in (ROOT / "data" / "samples").glob("*.txt") if p != SPUN_SEED)
 ORIGINAL = ROOT / "tests" / "fixtures" / "us_mission_joint_statement_original.txt"

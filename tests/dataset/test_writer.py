@@ -21,7 +21,7 @@ from pressroom.schemas import (
     SpanFlag,
 )
 from pressroom.schemas.tables import REPAIR, SPAN_FLAG
-from tests.test_dedup import doc
+from tests.dedup.test_dedup import doc
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

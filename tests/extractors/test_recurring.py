@@ -1,7 +1,7 @@
 from pressroom.extractors.recurring import learn_recurring_lines, remove_recurring_lines
 from pressroom.settings import BoilerplateSettings
 from pressroom.stages.boilerplate import SiteBoilerplate
-from tests.test_dedup import doc
+from tests.dedup.test_dedup import doc
 
 FOOTER = "Subscribe to the Daily Briefing"
 

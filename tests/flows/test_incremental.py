@@ -21,7 +21,7 @@ from tests.pages import PARAGRAPHS, article_html
 from tests.runs import held_lock, rows
 
 pytestmark = pytest.mark.prefect
-ORIGINAL = Path(__file__).parent / "fixtures" / "us_mission_joint_statement_original.txt"
+ORIGINAL = Path(__file__).parents[1] / "fixtures" / "us_mission_joint_statement_original.txt"
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ def test_a_document_over_the_time_limit_is_quarantined_and_the_rest_complete():
     output = stage.run(docs)
     assert sorted(d.doc_id for d in output.docs) == ["d0", "d2", "d3"]
     (failure,) = output.failures
-    assert (failure.item_id, failure.stage) == ("d1", "upper")
+    assert (failure.item_id, failure.stage, failure.reason) == ("d1", "upper", "timeout")
     assert failure.error.startswith("upper-casing timed out")
 
 
@@ -78,10 +78,11 @@ def test_a_filter_quarantines_what_it_drops_with_its_reason():
     output = LanguageFilter(("en",)).run([document("en", "The ministry said."), german])
     assert [d.doc_id for d in output.docs] == ["en"]
     (dropped,) = output.failures
-    assert (dropped.item_id, dropped.stage, dropped.error) == (
+    assert (dropped.item_id, dropped.stage, dropped.error, dropped.reason) == (
         "de",
         "language",
         "language de is not one of en",
+        "filtered",
     )
 
 

@@ -15,7 +15,7 @@ from tests.conftest import SAMPLES
 from tests.runs import rows
 
 pytestmark = pytest.mark.prefect
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 ORIGINAL = FIXTURES / "us_mission_joint_statement_original.txt"
 
 BOILERPLATE = [
