@@ -66,6 +66,19 @@ def test_quarantine_reruns_add_no_rows(tmp_path):
     assert write_quarantine(tmp_path, [record], "run-2", NOW)[1] == 0
 
 
+def test_quarantine_reasons_are_written_and_older_rows_read_back_without_one(tmp_path):
+    record = QuarantineRecord("q", "/in/x", "/in/x", None, "read", "empty file", "unreadable")
+    path, _ = write_quarantine(tmp_path, [record], "run-2", NOW)
+    row = pq.read_table(path).to_pylist()[0]
+    assert row["reason"] == "unreadable"
+    del row["reason"]
+    row.update(item_id="old", schema_version="1.5")
+    schema_1_5 = pa.schema([f for f in QUARANTINE if f.name != "reason"])
+    pq.write_table(pa.Table.from_pylist([row], schema_1_5), path.with_name("part-run-1.parquet"))
+    reasons = {r["item_id"]: r["reason"] for r in read_table(tmp_path, "quarantine").to_pylist()}
+    assert reasons == {"old": None, "q": "unreadable"}
+
+
 def test_a_failed_write_leaves_no_visible_or_temporary_file(tmp_path, monkeypatch):
     target = tmp_path / "documents" / "part-x.parquet"
 

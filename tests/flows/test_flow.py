@@ -11,6 +11,7 @@ import pytest
 from pressroom.dataset.maintenance import canonical_documents
 from pressroom.dedup.clusters import RELEASE_HEADER
 from pressroom.flows.ingest import ingest
+from pressroom.schemas import SCHEMA_VERSION
 from tests.conftest import SAMPLES
 from tests.runs import rows
 
@@ -250,5 +251,5 @@ def test_english_canonicals_carry_the_keys_later_runs_find_paraphrase_originals_
     out = tmp_path / "out"
     ingest(paths=[str(inbox)], out=str(out))
     (row,) = pq.read_table(out / "documents").to_pylist()
-    assert row["schema_version"] == "1.5"
+    assert row["schema_version"] == SCHEMA_VERSION
     assert 12 <= len(row["paraphrase_keys"]) <= 64
