@@ -3,9 +3,9 @@ document's run crosses package boundaries.
 
 - import cycles: an import graph from the source (``ast``; lazy imports count too) whose nodes
   are pressroom's subpackages (``flows``, ``extractors``, ``schemas``, ``sources``, ``web``,
-  ``stages``, ``repair``, ``dedup``, ``dataset``, ``cli``) and either each module directly in
-  ``pressroom/`` (what ``tests/test_architecture.py`` enforces) or all of them as one node
-  ``pressroom`` (the issue's count); printed: simple cycles and mutual pairs;
+  ``stages``, ``repair``, ``dedup``, ``dataset``, ``cli``, ``execution``) and either each
+  module directly in ``pressroom/`` (what ``tests/test_architecture.py`` enforces) or all of
+  them as one node ``pressroom`` (the issue's count); printed: simple cycles and mutual pairs;
 - lines of ``flows/*.py``;
 - boundary crossings: ``pressroom ingest`` of seed 004 (``--workers 1``) with a profile hook
   (``sitecustomize``, in every process, the sandbox children included) that counts calls whose
@@ -31,7 +31,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("flows", "extractors", "schemas", "sources", "web", "stages", "repair", "dedup")
-PACKAGES += ("dataset", "cli")
+PACKAGES += ("dataset", "cli", "execution")
 
 HOOK = """
 import atexit, os, sys, threading

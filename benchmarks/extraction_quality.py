@@ -28,9 +28,9 @@ from pathlib import Path
 
 import trafilatura
 
-from pressroom.process import process_document
 from pressroom.repair import normalize_text
 from pressroom.schemas import RawDocument, StageError
+from pressroom.stages.extract import process_document
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "dev-corpus" / "extraction"

@@ -80,7 +80,6 @@ import trafilatura
 from spin_metrics import WORD, EditKey, EditScore, edits, spin_edits, words
 
 from pressroom.extractors.language import detect_language
-from pressroom.process import process_document
 from pressroom.repair import RepairedText, normalize_text, repair_text
 from pressroom.repair.lexicon import (
     InverseTable,
@@ -91,6 +90,7 @@ from pressroom.repair.lexicon import (
 )
 from pressroom.schemas import Document
 from pressroom.sources import read_file
+from pressroom.stages.extract import process_document
 from pressroom.stages.repair import repair_document
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from prefect.futures import PrefectFuture
 
-from pressroom import pipeline, progress
+from pressroom import pipeline
 from pressroom.dataset.dataset import Dataset
+from pressroom.execution import progress
 from pressroom.flows.extraction import Submit
 from pressroom.flows.web import WebFetch, fetch_web
 from pressroom.schemas import QuarantineRecord

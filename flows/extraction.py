@@ -15,8 +15,9 @@ from prefect.futures import PrefectFuture
 from prefect.settings import PREFECT_API_URL
 from prefect.task_runners import TaskRunner
 
-from pressroom import pipeline, progress
-from pressroom.sandbox import SandboxPool, SandboxStartError
+from pressroom import pipeline
+from pressroom.execution import progress
+from pressroom.execution.sandbox import SandboxPool, SandboxStartError
 from pressroom.settings import ReadSettings
 from pressroom.stages.extract import Extract
 

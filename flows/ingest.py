@@ -26,8 +26,9 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pressroom import pipeline, progress
+from pressroom import pipeline
 from pressroom.dataset.dataset import Dataset, WrittenChunk
+from pressroom.execution import progress
 from pressroom.flows.chunks import chunks
 from pressroom.flows.extraction import extraction
 from pressroom.flows.web import WebFetch

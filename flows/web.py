@@ -19,8 +19,8 @@ from prefect import allow_failure, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 
-from pressroom import progress
 from pressroom.dataset.dataset import Dataset
+from pressroom.execution import progress
 from pressroom.settings import IngestSettings
 from pressroom.web import crawl
 from pressroom.web.crawl import FetchedBatch, HostQueue, failed_batch

@@ -16,10 +16,10 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from pressroom import progress
 from pressroom.dataset.dataset import Dataset
 from pressroom.dedup.spun import earlier_references
-from pressroom.sandbox import SandboxPool, start_fork_server
+from pressroom.execution import progress
+from pressroom.execution.sandbox import SandboxPool, start_fork_server
 from pressroom.schemas import ClusterChange, Document, QuarantineRecord, RawDocument
 from pressroom.settings import IngestSettings, ReadSettings
 from pressroom.sources import iter_input_files, read_file

@@ -87,7 +87,7 @@ def sandboxes(tree: dict[tuple[int, str], str]) -> int:
 def test_a_sandbox_busy_with_an_item_dies_with_the_process_that_started_it():
     # the sandbox sleeps 60 s on its item: without the kernel's help it would outlive the wait
     script = (
-        "from pressroom.sandbox import Sandbox\n"
+        "from pressroom.execution.sandbox import Sandbox\n"
         "from tests.workers import echo_or_fail\n"
         "with Sandbox(echo_or_fail, timeout_s=600) as sandbox:\n"
         "    sandbox.run('sleep')\n"

@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from pressroom.sandbox import ItemTimeout, Sandbox, SandboxStartError, WorkerDied
+from pressroom.execution.sandbox import ItemTimeout, Sandbox, SandboxStartError, WorkerDied
 from tests.workers import broken_warm_up, echo_or_fail
 
 

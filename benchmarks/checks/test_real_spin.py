@@ -65,8 +65,8 @@ def test_every_role_and_half_has_pages_and_urls_are_unique():
 
 
 def test_paraphrase_pages_go_in_as_warc_records_that_carry_their_url(tmp_path):
-    from pressroom.process import process_document
     from pressroom.sources.local import read_file
+    from pressroom.stages.extract import process_document
     from pressroom.web.archive import write_warc
 
     url = "https://www.example.gov/news/2024/release-1"

@@ -14,10 +14,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pressroom.dedup.shingles import shingles
-from pressroom.process import process_document, warm_up
 from pressroom.schemas import Document, RawDocument, StageError
 from pressroom.settings import ReadSettings
 from pressroom.sources import read_file
+from pressroom.stages.extract import process_document, warm_up
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "dev-corpus" / "extraction"

@@ -359,9 +359,9 @@ def _run(
         start_extraction_server()  # in the background, like the Prefect server
     from pressroom.cli.local_api import LocalAPIError, connected
     from pressroom.cli.terminal import run_display, send_logs_to
-    from pressroom.progress import STAGES
+    from pressroom.execution.progress import STAGES
+    from pressroom.execution.sandbox import SandboxStartError
     from pressroom.report import NoDocumentProduced
-    from pressroom.sandbox import SandboxStartError
 
     stages = STAGES if web else STAGES[1:]
     try:

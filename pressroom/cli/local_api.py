@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from importlib.util import find_spec
 from pathlib import Path
 
-from pressroom.sandbox import die_with_parent
+from pressroom.execution.sandbox import die_with_parent
 
 STARTUP_TIMEOUT_S = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", 120))
 """The first start on a new PREFECT_HOME creates the database, which takes a while."""

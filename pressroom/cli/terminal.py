@@ -1,5 +1,6 @@
 """What ``pressroom ingest`` shows on the terminal while a run works: one live area with a row per
-stage (its real progress, from :mod:`pressroom.progress`), and log records printed above it.
+stage (its real progress, from :mod:`pressroom.execution.progress`), and log records printed
+above it.
 
 Prefect configures console handlers of its own when it is imported; the command replaces them by
 one handler that prints through the display, at WARNING (INFO with ``verbose``), so that no log
@@ -21,7 +22,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from pressroom import progress
+from pressroom.execution import progress
 
 _LEVEL_STYLES = {logging.WARNING: "yellow", logging.ERROR: "red", logging.CRITICAL: "bold red"}
 _RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
@@ -121,7 +122,7 @@ class StageRow:
 
 class StageDisplay:
     """The live area: a line with the time since the start and what the run is doing, then one
-    row per stage, fed by :mod:`pressroom.progress`."""
+    row per stage, fed by :mod:`pressroom.execution.progress`."""
 
     def __init__(self, console: Console, stages: Iterable[str]):
         self.console = console

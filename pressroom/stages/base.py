@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, ClassVar
 
-from pressroom import progress
-from pressroom.sandbox import ItemTimeout, Sandbox, SandboxPool, WorkerDied
+from pressroom.execution import progress
+from pressroom.execution.sandbox import ItemTimeout, Sandbox, SandboxPool, WorkerDied
 from pressroom.schemas import (
     ClusterChange,
     Document,

@@ -7,9 +7,9 @@ from dataclasses import replace
 from pressroom.dedup.shingles import content_hash
 from pressroom.extractors.recurring import learn_recurring_lines, remove_recurring_lines, site_key
 from pressroom.extractors.settings import BoilerplateSettings
-from pressroom.process import EMPTY_BODY
 from pressroom.schemas import Document
 from pressroom.stages.base import Stage, StageOutput
+from pressroom.stages.extract import EMPTY_BODY
 
 
 class DropRepeated(Stage):

@@ -12,7 +12,6 @@ from functools import partial
 from pressroom.dedup.shingles import content_hash
 from pressroom.extractors.patterns import is_release_status
 from pressroom.extractors.text import HEADER_LINE_SEPARATOR
-from pressroom.process import EMPTY_BODY
 from pressroom.repair import repair_text
 from pressroom.repair import warm_up as load_repair_data
 from pressroom.repair.fields import RepairedField, repaired_field
@@ -20,6 +19,7 @@ from pressroom.repair.language_model import ScoringModel, default_language_model
 from pressroom.repair.settings import SpinSettings
 from pressroom.schemas import Document, StageError
 from pressroom.stages.base import DocumentStage, StageOutput
+from pressroom.stages.extract import EMPTY_BODY
 
 PARALLEL_REPAIR_MIN_DOCS = 200
 """Fewer documents are repaired in the calling process: a repair worker needs about half a second

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 import pressroom
-from pressroom import progress
 from pressroom.cli import app
 from pressroom.dataset import write_documents
+from pressroom.execution import progress
 from pressroom.flows.ingest import ingest
 from pressroom.report import NoDocumentProduced, reason_group
 from tests.hosts import closed_port_url

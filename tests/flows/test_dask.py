@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from pressroom.cli import app
 from pressroom.flows.extraction import DAEMONIC_WORKER
 from pressroom.flows.ingest import ingest
-from pressroom.process import EMPTY_BODY
 from pressroom.settings import IngestSettings
+from pressroom.stages.extract import EMPTY_BODY
 from tests.conftest import ROOT
 from tests.runs import rows
 

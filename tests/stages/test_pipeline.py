@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from pressroom.execution.sandbox import ItemTimeout, Sandbox, SandboxPool, SandboxStartError
 from pressroom.pipeline import discover, extract_files
-from pressroom.sandbox import ItemTimeout, Sandbox, SandboxPool, SandboxStartError
 from pressroom.schemas import Document
 from pressroom.settings import ExtractSettings, ReadSettings, SpinSettings
 from pressroom.stages.extract import Extract
