@@ -30,6 +30,11 @@ import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tests.test_architecture import cycles  # noqa: E402  (one cycle finder: the test's)
+
 PACKAGES = ("flows", "extractors", "schemas", "sources", "web", "stages", "repair", "dedup")
 PACKAGES += ("dataset", "cli", "execution")
 
@@ -112,21 +117,6 @@ def import_graph(root: Path, one_node: bool) -> dict[str, set[str]]:
                 if target and source and target != source and known:
                     graph[source].add(target)
     return graph
-
-
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    found: list[list[str]] = []
-
-    def walk(start: str, current: str, path: list[str]) -> None:
-        for following in sorted(graph.get(current, ())):
-            if following == start:
-                found.append([*path, start])
-            elif following > start and following not in path:
-                walk(start, following, [*path, following])
-
-    for start in sorted(graph):
-        walk(start, start, [start])
-    return found
 
 
 def crossings(root: Path) -> collections.Counter:

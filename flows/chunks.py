@@ -10,13 +10,13 @@ from pathlib import Path
 
 from prefect.futures import PrefectFuture
 
-from pressroom import pipeline
 from pressroom.dataset.dataset import Dataset
 from pressroom.execution import progress
 from pressroom.flows.extraction import Submit
 from pressroom.flows.web import WebFetch, fetch_web
 from pressroom.schemas import QuarantineRecord
 from pressroom.settings import IngestSettings
+from pressroom.stages.base import batches
 from pressroom.web.specs import SourceSpec
 from pressroom.web.validators import Validators
 
@@ -51,12 +51,14 @@ def chunks(
     submitted as soon as the batch is at hand (a fetched one once archived, while later ones are
     still being fetched); pages the dataset holds as the chunk starts are skipped (the caller
     writes each chunk before taking the next)."""
-    local = list(pipeline.batches(files, settings.chunk_size))
+    local = list(batches(files, settings.chunk_size))
     for number, chunk_files in enumerate(local):
         skip = frozenset(dataset.doc_ids)
         chunk = Chunk(size=len(chunk_files), last=number == len(local) - 1 and not web_sources)
-        batches = pipeline.batches(chunk_files, settings.batch_size_for(len(chunk_files)))
-        chunk.futures = [submit(batch, skip) for batch in batches]
+        chunk.futures = [
+            submit(batch, skip)
+            for batch in batches(chunk_files, settings.batch_size_for(len(chunk_files)))
+        ]
         yield chunk
     if not web_sources:
         if not local:

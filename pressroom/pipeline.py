@@ -9,12 +9,10 @@ docs/architecture.md follows one document through them and shows how to add a st
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
 
 from pressroom.dataset.dataset import Dataset
 from pressroom.dedup.spun import earlier_references
@@ -29,8 +27,6 @@ from pressroom.stages.dedup import Deduplicate
 from pressroom.stages.extract import Extract
 from pressroom.stages.language import LanguageFilter
 from pressroom.stages.repair import Repair
-
-T = TypeVar("T")
 
 
 def build_stages(
@@ -100,11 +96,6 @@ def discover(paths: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(str(p) for p in iter_input_files(paths)))
 
 
-def batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
-
-
 def start_extraction_server() -> None:
     """Start the extraction sandboxes' fork server now, in the background (it loads the
     extraction libraries and the language model), so that the first sandbox starts warm."""
@@ -145,8 +136,3 @@ def _pages(
             else:
                 yield item
         progress.advance("extract")
-
-
-def count_failures(failures: Iterable[QuarantineRecord]) -> dict[str, int]:
-    counts = Counter(record.stage for record in failures)
-    return dict(sorted(counts.items()))

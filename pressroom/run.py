@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pressroom
 from pressroom.dataset.dataset import WrittenChunk
-from pressroom.pipeline import BatchResult, ChunkResult, count_failures
+from pressroom.pipeline import BatchResult, ChunkResult
 from pressroom.report import DocumentTally, common_reasons, failure_reason, reason_counts
 from pressroom.settings import IngestSettings
 from pressroom.stages.base import Stage
@@ -51,7 +51,7 @@ class RunTotals:
                 "already_present": known + len(result.docs) - written.documents_written,
             }
         )
-        self.quarantined_by_stage.update(count_failures(result.failures))
+        self.quarantined_by_stage.update(f.stage for f in result.failures)
         self.quarantined_by_reason.update(f.reason for f in result.failures)
         self.quarantine_reasons.update(reason_counts(result.failures))
         for table, path in (("documents", written.documents), ("quarantine", written.quarantine)):

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pressroom.execution import progress
 from pressroom.execution.sandbox import ItemTimeout, Sandbox, SandboxPool, WorkerDied
@@ -35,6 +35,8 @@ from pressroom.schemas import (
     RawDocument,
     StageError,
 )
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -162,7 +164,7 @@ class DocumentStage(Stage):
             return self._here(docs)
         size = math.ceil(len(docs) / (self.workers * 8))
         with self.sandboxes() as pool, ThreadPoolExecutor(self.workers) as threads:
-            parts = list(threads.map(partial(self.in_sandbox, pool=pool), _batches(docs, size)))
+            parts = list(threads.map(partial(self.in_sandbox, pool=pool), batches(docs, size)))
         return StageOutput(
             [d for part in parts for d in part.docs], [f for part in parts for f in part.failures]
         )
@@ -215,6 +217,7 @@ class Filter(DocumentStage):
         raise StageError(self.name, verdict or f"dropped by the {self.name} filter", "filtered")
 
 
-def _batches(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
+def batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    """``items`` in consecutive lists of ``size``."""
     for start in range(0, len(items), size):
         yield list(items[start : start + size])

@@ -61,8 +61,7 @@ class Repair(DocumentStage):
         self.count("spun", spun)
         if spun:
             chunk = (d.text for d in output.docs if not d.is_spun and d.language == "en")
-            dataset = (text for text in _lazy(self.clean_texts))
-            context = itertools.chain(chunk, dataset)
+            context = itertools.chain(chunk, _lazy(self.clean_texts))
             output.docs = repair_spun_in_context(docs, output.docs, context, self.settings)
         return output
 
