@@ -35,7 +35,13 @@ class Chunk:
     """Files or fetched pages."""
     last: bool = False
     """No chunk follows."""
+    number: int = 0
     started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def part(self) -> str:
+        """Names the chunk's files in the dataset: empty for a run's only chunk."""
+        return "" if self.number == 0 and self.last else f"{self.number:04d}"
 
 
 def chunks(
@@ -54,7 +60,8 @@ def chunks(
     local = list(batches(files, settings.chunk_size))
     for number, chunk_files in enumerate(local):
         skip = frozenset(dataset.doc_ids)
-        chunk = Chunk(size=len(chunk_files), last=number == len(local) - 1 and not web_sources)
+        last = number == len(local) - 1 and not web_sources
+        chunk = Chunk(size=len(chunk_files), last=last, number=number)
         chunk.futures = [
             submit(batch, skip)
             for batch in batches(chunk_files, settings.batch_size_for(len(chunk_files)))
@@ -64,7 +71,7 @@ def chunks(
         if not local:
             yield Chunk(last=True)  # nothing to read: the run still writes its manifest
         return
-    chunk, skip, none_yet = Chunk(), frozenset(dataset.doc_ids), not local
+    chunk, skip, none_yet = Chunk(number=len(local)), frozenset(dataset.doc_ids), not local
     for batch in fetch_web(web_sources, settings, dataset, run_id, web):
         if batch.pages:
             progress.expect("extract", 1)
@@ -74,7 +81,8 @@ def chunks(
         chunk.size += batch.pages
         if chunk.size >= settings.chunk_size:
             yield chunk
-            chunk, skip, none_yet = Chunk(), frozenset(dataset.doc_ids), False
+            chunk = Chunk(number=chunk.number + 1)
+            skip, none_yet = frozenset(dataset.doc_ids), False
     if chunk.futures or chunk.failures or none_yet:  # a run has one chunk at least
         chunk.last = True
         yield chunk

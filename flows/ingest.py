@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import sys
 import time
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import date
 
 from prefect import flow, get_run_logger, runtime, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -33,10 +31,11 @@ from pressroom.flows.chunks import chunks
 from pressroom.flows.extraction import extraction
 from pressroom.flows.web import WebFetch
 from pressroom.pipeline import ChunkResult
-from pressroom.report import NoDocumentProduced, summary_markdown
+from pressroom.report import NoDocumentProduced, summary_lines, summary_markdown
 from pressroom.run import RunTotals
 from pressroom.schemas import Document, QuarantineRecord
 from pressroom.settings import IngestSettings
+from pressroom.sources import require_existing
 from pressroom.stages.base import Stage
 from pressroom.stages.extract import Extract
 from pressroom.web.specs import SourceSpec, local_paths, plan_sources, web_specs
@@ -79,38 +78,29 @@ def ingest(
 
     Returns the run manifest, also written to ``out/runs/<run_id>.json``.
     """
-    run_id, dataset = new_run_id(), Dataset(out)
+    totals, dataset = RunTotals(settings, paths), Dataset(out)
     specs = plan_sources(paths, sources_file, include or (), exclude or (), since)
-    _require_existing(local_paths(specs))  # before the lock: nothing is created
-    with dataset.lock(f"run {run_id}", settings.lock_wait_s):
-        return _ingest(paths, specs, settings, run_id, dataset, dask_address)
+    require_existing(local_paths(specs))  # before the lock: nothing is created
+    with dataset.lock(f"run {totals.run_id}", settings.lock_wait_s):
+        return _ingest(specs, totals, dataset, dask_address)
 
 
 def _ingest(
-    paths: list[str],
-    specs: list[SourceSpec],
-    settings: IngestSettings,
-    run_id: str,
-    dataset: Dataset,
-    dask_address: str | None,
+    specs: list[SourceSpec], totals: RunTotals, dataset: Dataset, dask_address: str | None
 ) -> dict:
     """The body of :func:`ingest`, run while the dataset's lock is held."""
-    logger, started = get_run_logger(), datetime.now(UTC)
+    logger, settings, run_id = get_run_logger(), totals.settings, totals.run_id
     files, web_sources = pipeline.discover(local_paths(specs)), web_specs(specs)
-    logger.info(
-        "run %s: %d local input files, %d web sources", run_id, len(files), len(web_sources)
-    )
+    logger.info("run %s: %d local files, %d web sources", run_id, len(files), len(web_sources))
     if not files and not web_sources:
-        logger.warning("no input files found under %s", ", ".join(paths))
+        logger.warning("no input files found under %s", ", ".join(totals.inputs))
     progress.expect("extract", len(files))
     extract = Extract(settings.extract, settings.workers)
-    stages = pipeline.build_stages(settings, dataset)
-    totals, web = RunTotals(), WebFetch()
+    stages, web = pipeline.build_stages(settings, dataset), WebFetch()
     with extraction(extract, settings.read, dask_address, sys.modules[__name__]) as submit:
         for chunk in chunks(files, web_sources, submit, settings, dataset, run_id, web):
-            if not (totals.chunks == 0 and chunk.last):
-                logger.info("chunk %d: %d files or fetched pages", totals.chunks + 1, chunk.size)
-            part = "" if totals.chunks == 0 and chunk.last else f"{totals.chunks:04d}"
+            if chunk.part:
+                logger.info("chunk %s: %d files or fetched pages", chunk.part, chunk.size)
             batches = [future.result() for future in chunk.futures]
             chunk.futures.clear()  # its documents are kept while the chunk is worked on
             totals.timings["extract"] += time.perf_counter() - chunk.started
@@ -118,25 +108,15 @@ def _ingest(
             failures = chunk.failures + [f for batch in batches for f in batch.failures]
             result = run_stages(docs, stages, failures)
             clock = time.perf_counter()
-            written = write(dataset, result, run_id, part)
+            written = write(dataset, result, run_id, chunk.part)
             save_validators(dataset.state, chunk.validators)  # a 304 next time finds the rows
             totals.timings["write"] += time.perf_counter() - clock
             totals.add_chunk(batches, result, written)
     if web_sources:
         totals.timings["fetch"] = web.seconds
-    flow_run_id = str(runtime.flow_run.id) if runtime.flow_run.id else None
     sources = {"files": len(files), "web_sources": len(web_sources)}
-    manifest = totals.manifest(
-        run_id,
-        started,
-        flow_run_id,
-        str(dataset.out),
-        paths,
-        settings,
-        stages,
-        sources,
-        web.as_dict(),
-    )
+    flow_run_id = str(runtime.flow_run.id) if runtime.flow_run.id else None
+    manifest = totals.manifest(str(dataset.out), stages, sources, web.as_dict(), flow_run_id)
     dataset.write_manifest(manifest)
     _publish(manifest, totals)
     if manifest["failure"]:
@@ -145,46 +125,20 @@ def _ingest(
 
 
 def _publish(manifest: dict, totals: RunTotals) -> None:
-    """The run's summary as Prefect artifacts and one log line."""
-    run_id, counts = manifest["run_id"], manifest["counts"]
+    """The run's summary as Prefect artifacts and in the log."""
     create_markdown_artifact(
         key="ingest-summary",
         markdown=summary_markdown(manifest)
         + "\n## Spin scores\n\n"
         + "\n".join(totals.documents.spin_histogram()),
-        description=f"pressroom ingest {run_id}",
+        description=f"pressroom ingest {totals.run_id}",
     )
     create_table_artifact(
         key="ingest-sources",
         table=totals.documents.by_source(),
-        description=f"pressroom ingest {run_id}: documents per source",
+        description=f"pressroom ingest {totals.run_id}: documents per source",
     )
-    get_run_logger().info(
-        "run %s: %d documents (%d written, %d already in the dataset), %d quarantined, "
-        "%d exact + %d near duplicates, %d spun copies, %d paraphrased copies",
-        run_id,
-        counts["documents"],
-        counts["written"],
-        counts["already_present"],
-        counts["quarantined"],
-        counts.get("exact_duplicates", 0),
-        counts.get("near_duplicates", 0),
-        counts.get("spun_copies_clustered", 0),
-        counts.get("paraphrases_clustered", 0),
-    )
-
-
-def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-
-
-def _require_existing(paths: list[str]) -> None:
-    """Stop the run before any work if a local input path does not exist."""
-    missing = [path for path in paths if not Path(path).exists()]
-    if missing:
-        relative = any(not Path(path).is_absolute() for path in missing)
-        where = f" (working directory {Path.cwd()})" if relative else ""
-        raise FileNotFoundError(f"input path does not exist: {', '.join(missing)}{where}")
+    get_run_logger().info("\n".join(summary_lines(manifest)))
 
 
 def run_ingest(paths: Sequence[str], out: str, **parameters) -> dict:

@@ -25,7 +25,6 @@ from pressroom.stages.base import Stage
 from pressroom.stages.boilerplate import DropRepeated, SiteBoilerplate
 from pressroom.stages.dedup import Deduplicate
 from pressroom.stages.extract import Extract
-from pressroom.stages.language import LanguageFilter
 from pressroom.stages.repair import Repair
 
 
@@ -37,7 +36,7 @@ def build_stages(
     return [
         DropRepeated(),
         SiteBoilerplate(settings.boilerplate),
-        *([LanguageFilter(settings.languages)] if settings.languages else []),
+        *settings.filters.stages(),
         Repair(settings.spin, settings.workers, partial(clean_canonical_texts, dataset)),
         Deduplicate(settings.dedup, settings.spin, dataset),
     ]

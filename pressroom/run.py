@@ -3,6 +3,7 @@ manifest it writes to ``OUT/runs/<run_id>.json``."""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,10 +18,19 @@ from pressroom.stages.base import Stage
 from pressroom.stages.dedup import Deduplicate
 
 
+def new_run_id() -> str:
+    """A run's id: when it started, and a random suffix."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
 @dataclass
 class RunTotals:
     """What a run has done so far, added up chunk by chunk."""
 
+    settings: IngestSettings
+    inputs: list[str]
+    run_id: str = field(default_factory=new_run_id)
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
     counts: Counter[str] = field(default_factory=Counter)
     timings: Counter[str] = field(default_factory=Counter)
     quarantined_by_stage: Counter[str] = field(default_factory=Counter)
@@ -62,15 +72,11 @@ class RunTotals:
 
     def manifest(
         self,
-        run_id: str,
-        started: datetime,
-        flow_run_id: str | None,
         out: str,
-        inputs: Sequence[str],
-        settings: IngestSettings,
         stages: Sequence[Stage],
         sources: dict[str, int],
         fetch: dict,
+        flow_run_id: str | None = None,
     ) -> dict:
         """The run's manifest: counts (the stages' own counts included), each stage's stats,
         timings, quarantine reasons and the files written; ``failure`` says why a run that
@@ -86,14 +92,14 @@ class RunTotals:
                 cluster_sizes = stage.cluster_sizes
         counts["documents"] = counts["written"] + counts["already_present"]
         manifest = {
-            "run_id": run_id,
+            "run_id": self.run_id,
             "flow_run_id": flow_run_id,
             "pressroom_version": pressroom.__version__,
-            "started_at": started.isoformat(),
+            "started_at": self.started.isoformat(),
             "finished_at": datetime.now(UTC).isoformat(),
             "out": out,
-            "inputs": list(inputs),
-            "parameters": settings.as_dict(),
+            "inputs": self.inputs,
+            "parameters": self.settings.as_dict(),
             "chunks": self.chunks,
             "counts": counts,
             "fetch": fetch,

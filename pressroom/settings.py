@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import fields, is_dataclass
-from typing import Any
+from dataclasses import is_dataclass
+from typing import Any, ClassVar, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -19,6 +19,7 @@ from pressroom.dedup.settings import DedupSettings
 from pressroom.extractors.settings import BoilerplateSettings, ExtractSettings
 from pressroom.repair.settings import SpinSettings
 from pressroom.sources.settings import FetchSettings, ReadSettings
+from pressroom.stages.filters import FilterSettings
 
 
 class IngestSettings(BaseModel):
@@ -35,6 +36,7 @@ class IngestSettings(BaseModel):
     fetch: FetchSettings = FetchSettings()
     extract: ExtractSettings = ExtractSettings()
     boilerplate: BoilerplateSettings = BoilerplateSettings()
+    filters: FilterSettings = FilterSettings()
     dedup: DedupSettings = DedupSettings()
     spin: SpinSettings = SpinSettings()
     batch_size: int | None = Field(default=None, ge=1)
@@ -49,9 +51,6 @@ class IngestSettings(BaseModel):
     """Sandbox processes working at once: extraction (one batch each), then repair."""
     lock_wait_s: float = Field(default=300.0, ge=0)
     """How long a run waits for another run writing the same dataset before it gives up."""
-    languages: tuple[str, ...] = ()
-    """Keep only documents detected in these languages (ISO 639-1 codes, such as "en"); the
-    others are quarantined at stage ``language``. Empty: every language is kept."""
 
     @model_validator(mode="before")
     @classmethod
@@ -78,15 +77,19 @@ class IngestSettings(BaseModel):
         return self.model_dump()
 
 
-def setting_paths() -> list[str]:
-    """Every tunable's dotted path, such as ``"dedup.threshold"`` or ``"workers"``."""
+def setting_paths(section: type = IngestSettings, prefix: str = "") -> list[str]:
+    """Every tunable's dotted path, such as ``"dedup.threshold"``, ``"workers"`` or
+    ``"filters.language.languages"``."""
     paths = []
-    for name, info in IngestSettings.model_fields.items():
-        section = info.annotation
-        if isinstance(section, type) and is_dataclass(section):
-            paths += [f"{name}.{field.name}" for field in fields(section)]
+    for name, annotation in get_type_hints(section).items():
+        if name.startswith("model_") or get_origin(annotation) is ClassVar:
+            continue
+        if isinstance(annotation, type) and (
+            is_dataclass(annotation) or issubclass(annotation, BaseModel)
+        ):
+            paths += setting_paths(annotation, f"{prefix}{name}.")
         else:
-            paths.append(name)
+            paths.append(f"{prefix}{name}")
     return paths
 
 
@@ -99,8 +102,11 @@ def settings_with(values: Mapping[str, object]) -> IngestSettings:
     for path, value in values.items():
         if path not in known:
             raise KeyError(path)
-        section, _, name = path.rpartition(".")
-        (nested.setdefault(section, {}) if section else nested)[name] = value
+        *sections, name = path.split(".")
+        node = nested
+        for section in sections:
+            node = node.setdefault(section, {})
+        node[name] = value
     return IngestSettings.model_validate(nested)
 
 
@@ -109,6 +115,7 @@ __all__ = [
     "DedupSettings",
     "ExtractSettings",
     "FetchSettings",
+    "FilterSettings",
     "IngestSettings",
     "ReadSettings",
     "SpinSettings",

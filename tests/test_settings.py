@@ -48,6 +48,10 @@ def test_fetch_max_bytes_follows_read_max_bytes_unless_given():
 def test_every_setting_has_a_dotted_path_and_unknown_paths_are_refused():
     paths = setting_paths()
     assert {"dedup.threshold", "spin.context_words", "fetch.retries", "workers"} <= set(paths)
+    assert "filters.language.languages" in paths  # a filter's settings, two sections deep
+    assert settings_with({"filters.language.languages": ["en"]}).filters.language.languages == (
+        "en",
+    )
     assert set(SETTING_OPTIONS.values()) <= set(paths)
     with pytest.raises(KeyError):
         settings_with({"dedup.nope": 1})
@@ -106,13 +110,17 @@ def test_options_and_set_reach_the_runs_parameters(samples, tmp_path):
     args = ["--threshold", "0.6", "--max-bytes", "9000000", "--workers", "2", "--no-progress"]
     args += ["--set", "spin.context_words=0", "--set", "fetch.user_agent=tester"]
     args += ["--set", "dedup.threshold=0.7"]  # after the options: it wins
+    args += ["--set", 'filters.language.languages=["en"]']
     completed = run_pressroom(
         "ingest", str(samples), "--out", str(out), *args, prefect_home=tmp_path
     )
     assert completed.returncode == 0, completed.stderr
     (manifest_path,) = (out / "runs").glob("*.json")
-    parameters = json.loads(manifest_path.read_text())["parameters"]
+    manifest = json.loads(manifest_path.read_text())
+    parameters = manifest["parameters"]
     assert parameters["spin"]["context_words"] == 0
+    assert parameters["filters"]["language"]["languages"] == ["en"]
+    assert manifest["stages"]["language"]["quarantined"] == 0  # the samples are English
     assert parameters["dedup"]["threshold"] == 0.7
     assert parameters["read"]["max_bytes"] == parameters["fetch"]["max_bytes"] == 9_000_000
     assert parameters["fetch"]["user_agent"] == "tester" and parameters["workers"] == 2

@@ -19,10 +19,11 @@ deterministic; the results of all seeds are pooled:
    in the same template (``ISSUER_KIND``), the classic false positive of press-release dedup.
 4. A source article and its variants form a group; every other corpus page is a group of one
    (a distractor). True pairs: every pair inside a group. Predicted pairs: every pair of
-   documents sharing a ``cluster_id`` after the pipeline's deduplication of one chunk
-   (``dedup.chunk.deduplicate_chunk``: MinHash clusters, then spun copies and paraphrases).
-5. As in ``flows/ingest.py``, repeated inputs are dropped, recurring site boilerplate is
-   removed and the texts are repaired (mojibake, Unicode, spun wording) before deduplication.
+   documents sharing a ``cluster_id`` after the pipeline's dedup stage on one chunk
+   (``stages.dedup.Deduplicate``: MinHash clusters, then spun copies and paraphrases).
+5. Before it, the pipeline's earlier stages (``pipeline.build_stages``): repeated inputs are
+   dropped, recurring site boilerplate is removed and the texts are repaired (mojibake,
+   Unicode, spun wording).
 
 Hard negatives: release series, real pages of one site, articles placed into the same real or
 synthetic template, and articles on similar subjects (TF-IDF cosine of their words); false

@@ -1,8 +1,9 @@
 """The pipeline's deduplication of one chunk, on copies of the labelled documents.
 
-``cluster`` calls ``dedup.chunk.deduplicate_chunk``, what the ingest pipeline's dedup stage runs,
-with an empty dataset: ``deduplicate``, then the spun-copy matching where a document is judged
-spun or has a flagged phrase, then the paraphrase matching. The defaults are measured so.
+``cluster`` runs the ingest pipeline's dedup stage (``stages.dedup.Deduplicate``) through
+``pipeline.run_chunk``, with no dataset: ``deduplicate``, then the spun-copy matching where a
+document is judged spun or has a flagged phrase, then the paraphrase matching. The defaults are
+measured so.
 
 ``minhash_clusters`` is the first step alone, ``deduplicate``, whose settings the sweep varies:
 the later steps take seconds a run, which the sweep's hundreds of runs cannot afford. The sweep
@@ -18,13 +19,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from pressroom.dedup.chunk import deduplicate_chunk
 from pressroom.dedup.clusters import PairFinder, SignatureFunction, deduplicate
-from pressroom.dedup.history import History
 from pressroom.dedup.lsh import similar_pairs
 from pressroom.dedup.minhash import signature_matrix
+from pressroom.pipeline import run_chunk
 from pressroom.schemas import Document
-from pressroom.settings import DedupSettings, SpinSettings
+from pressroom.settings import DedupSettings
+from pressroom.stages.dedup import Deduplicate
 
 ORDER_SHUFFLES = 3
 
@@ -55,7 +56,7 @@ def cluster(docs: Sequence[Document], settings: DedupSettings) -> dict[str, Dedu
     so the labelled documents stay as they were for the next setting.
     """
     copies = [replace(doc, spin_flags=list(doc.spin_flags)) for doc in docs]
-    deduplicate_chunk(copies, History.empty(settings), settings=settings, spin=SpinSettings())
+    run_chunk(copies, [Deduplicate(settings)])
     return {
         d.doc_id: (d.cluster_id, d.is_canonical, d.duplicate_of, d.dup_kind, d.similarity)
         for d in copies

@@ -41,6 +41,15 @@ def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield path
 
 
+def require_existing(paths: Iterable[str]) -> None:
+    """Raise ``FileNotFoundError`` naming every path of ``paths`` that does not exist."""
+    missing = [path for path in paths if not Path(path).exists()]
+    if missing:
+        relative = any(not Path(path).is_absolute() for path in missing)
+        where = f" (working directory {Path.cwd()})" if relative else ""
+        raise FileNotFoundError(f"input path does not exist: {', '.join(missing)}{where}")
+
+
 def read_file(path: Path, max_bytes: int) -> Iterator[RawDocument | QuarantineRecord]:
     """Yield the page(s) in one file, or one quarantine record saying why it cannot be read."""
     name = path.name.lower()

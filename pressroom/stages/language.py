@@ -1,10 +1,12 @@
 """Language filter: keep only documents in the languages a run asks for (off by default).
 
-The worked example of docs/architecture.md, "Adding a stage": this file, one line in
-``pressroom.pipeline.build_stages`` and one field in ``IngestSettings``.
+The worked example of docs/architecture.md, "Adding a stage": this file and its one line in
+``pressroom.stages.filters.FilterSettings``.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from pressroom.schemas import Document
 from pressroom.stages.base import Filter
@@ -24,3 +26,15 @@ class LanguageFilter(Filter):
         if doc.language in self.languages:
             return True
         return f"language {doc.language or 'unknown'} is not one of {', '.join(self.languages)}"
+
+
+@dataclass(frozen=True)
+class LanguageSettings:
+    """Keep only documents detected in ``languages``; the others are quarantined at stage
+    ``language``."""
+
+    languages: tuple[str, ...] = ()
+    """ISO 639-1 codes, such as "en". Empty (the default): the filter is off."""
+
+    def stage(self) -> LanguageFilter | None:
+        return LanguageFilter(self.languages) if self.languages else None

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from pressroom.pipeline import build_stages, extract_files, run_chunk
 from pressroom.schemas import Document, StageError
-from pressroom.settings import IngestSettings
+from pressroom.settings import settings_with
 from pressroom.stages.base import DocumentStage, Stage, StageOutput
 from pressroom.stages.extract import Extract
 from pressroom.stages.language import LanguageFilter
@@ -89,7 +89,7 @@ def test_a_filter_quarantines_what_it_drops_with_its_reason():
 def test_the_language_filter_is_one_setting_away_and_runs_before_repair(samples):
     names = [stage.name for stage in build_stages()]
     assert "language" not in names  # off by default
-    stages = build_stages(IngestSettings(languages=("fr",)))
+    stages = build_stages(settings_with({"filters.language.languages": ["fr"]}))
     names = [stage.name for stage in stages]
     assert names.index("language") < names.index("repair")
     docs = extract_files([str(path) for path in sorted(samples.iterdir())], Extract()).documents
