@@ -19,7 +19,8 @@ sentences drawn at random from the texts Part 1 extracted (and the releases unde
 every tenth is a near-duplicate of the one before it (a paragraph replaced, a sentence added).
 The documents go through ``deduplicate`` (so their ``minhash``/``lsh_bands``/cluster columns are
 set; chunks are not deduplicated against each other, which does not matter here) and
-``write_documents`` in 10 runs with their own run ids and ingest months, in 2 spawned processes.
+``Dataset.write_chunk`` in 10 runs with their own run ids, in 2 spawned processes taking turns on
+the dataset's lock.
 That setup is timed and printed but is not the measured figure. Then ``--new`` HTML files are
 written: fresh synthetic documents, with every tenth a near-duplicate and every hundredth
 (offset 5) an exact copy of a history document, published 1-30 days after it, so deduplication
@@ -31,10 +32,10 @@ against the history has matches to find. Measured, each into its own folder:
     canonicals (``earlier_references``) and index them by anchor words.
 b - a is the cost of the history. Criterion: the run is "dominated by the new documents" when
 its wall time is at most 1.5 x a; printed for (b) and (c). The parts of the flow that read the
-history (``existing_ids``, ``History.load``, ``earlier_references``, its ``ReferenceIndex`` and
-``best_match`` for the run's spun documents, ``earlier_spun_canonicals``) are also timed
-on their own against the history dataset. Peak memory is the largest summed RSS of this process
-and its children (the sandboxes), sampled every 100 ms during each run.
+history (``Dataset.verify``, ``Dataset.doc_ids``, ``History.load``, ``earlier_references``, its
+``ReferenceIndex`` and ``best_match`` for the run's spun documents, ``earlier_spun_canonicals``)
+are also timed on their own against the history dataset. Peak memory is the largest summed RSS
+of this process and its children (the sandboxes), sampled every 100 ms during each run.
 
     .venv/bin/python benchmarks/incremental.py [--pages 1000] [--rounds 1] [--history 100000]
         [--new 1000]
@@ -55,7 +56,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from html import escape
 from multiprocessing import get_context
 from pathlib import Path
@@ -91,11 +92,11 @@ STAGES = ("extract", "boilerplate", "repair", "deduplicate", "write")
 def sentence_pools(dataset: Path) -> Pools:
     """Distinct sentences of 8-60 words by language, from the documents of ``dataset`` and the
     (English) press releases; languages with fewer than MIN_POOL sentences are left out."""
-    from pressroom.dataset import read_rows
+    from pressroom.dataset import Dataset
 
     texts = [
         (row["language"], row["text"])
-        for row in read_rows(dataset / "documents", ["text", "language"])
+        for row in Dataset(dataset).read_documents(["text", "language"]).to_pylist()
     ]
     texts += [("en", path.read_text()) for path in sorted(PRESS_RELEASES.glob("*.txt"))]
     found: dict[str, dict[str, None]] = {}
@@ -172,7 +173,7 @@ def history_document(pools: Pools, index: int) -> Document:
 
 def write_history_run(pools: Pools, out: str, run: int, start: int, stop: int) -> dict:
     """Make, deduplicate and write history documents ``start..stop`` as one run."""
-    from pressroom.dataset import write_documents
+    from pressroom.dataset import Dataset
     from pressroom.dedup import deduplicate
     from pressroom.settings import DedupSettings
 
@@ -181,8 +182,8 @@ def write_history_run(pools: Pools, out: str, run: int, start: int, stop: int) -
     made = time.perf_counter()
     stats = deduplicate(docs, DedupSettings())
     deduplicated = time.perf_counter()
-    ingested_at = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=31 * run)
-    _, written = write_documents(Path(out), docs, f"history-{run:02d}", ingested_at)
+    with Dataset(out).lock(f"history run {run}", wait_s=3600):  # the writers take turns
+        written = Dataset(out).write_chunk(docs, [], [], f"history-{run:02d}").documents_written
     return {
         "make": made - clock,
         "deduplicate": deduplicated - made,
@@ -274,12 +275,10 @@ def stage_header() -> str:
 def suspects(manifest: dict) -> tuple[int, int, list[str]]:
     """(spun, flagged, texts of the spun) of the documents a run wrote. A spun one makes the
     dedup stage read and index the texts of the earlier clean English canonicals."""
-    import pyarrow.parquet as pq
+    from pressroom.dataset import Dataset
 
-    paths = manifest["files_written"]["documents"]
-    if not paths:
-        return 0, 0, []
-    rows = pq.read_table(paths, columns=["is_spun", "spin_flags", "text"]).to_pylist()
+    columns, where = ["is_spun", "spin_flags", "text"], [("run_id", "==", manifest["run_id"])]
+    rows = Dataset(manifest["out"]).read_documents(columns, where).to_pylist()
     spun = sum(bool(row["is_spun"]) for row in rows)
     flagged = sum(bool(row["spin_flags"]) for row in rows)
     return spun, flagged, [row["text"] for row in rows if row["is_spun"]]
@@ -318,7 +317,6 @@ def part_one(corpus: Path, pages: int, rounds: int, scratch: Path) -> Path:
 
 
 def part_two(pools: Pools, history: int, new: int, scratch: Path) -> None:
-    from pressroom.dataset import existing_ids
     from pressroom.dataset.dataset import Dataset
     from pressroom.dedup import History, earlier_references, earlier_spun_canonicals
     from pressroom.dedup.spun import ReferenceIndex
@@ -373,7 +371,8 @@ def part_two(pools: Pools, history: int, new: int, scratch: Path) -> None:
         )
 
     dataset = Dataset(base)
-    ids_s, ids = timed(existing_ids, dataset.documents, "doc_id")
+    verify_s, _ = timed(dataset.verify)
+    ids_s, ids = timed(dataset.documents.ids)
     load_s, loaded = timed(History.load, dataset)
     references_s, references = timed(earlier_references, dataset)
     index_s, index = timed(ReferenceIndex, references)
@@ -381,7 +380,8 @@ def part_two(pools: Pools, history: int, new: int, scratch: Path) -> None:
     match_s, _ = timed(lambda: [index.best_match(text, similarity) for text in texts])
     spun_s, spun_canonicals = timed(earlier_spun_canonicals, dataset, loaded)
     reads = [
-        ("existing_ids(doc_id)", ids_s, "at the flow's start and again in the write's id check"),
+        ("Dataset.verify", verify_s, "every data file of every table decoded, at the start"),
+        ("Dataset.doc_ids", ids_s, "once per run; the writes keep it current"),
         ("History.load", load_s, f"{len(loaded)} rows, dedup columns only"),
         (
             "earlier_references",

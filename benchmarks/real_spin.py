@@ -114,7 +114,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from pressroom.dataset.writer import read_rows  # noqa: E402
+from pressroom.dataset import Dataset  # noqa: E402
 from pressroom.repair import RepairedText, normalize_text, repair_text, warm_up  # noqa: E402
 from pressroom.repair.language_model import default_language_model  # noqa: E402
 from pressroom.web.archive import write_warc  # noqa: E402
@@ -409,7 +409,7 @@ def ingest_pairs(pairs: list[tuple[Page, Page]], workdir: Path) -> list[PairOutc
     if run.returncode != 0:
         raise RuntimeError(f"pressroom ingest failed ({run.returncode}): {run.stderr[-2000:]}")
     columns = ["doc_id", "source_uri", "cluster_id", "is_canonical", "dup_kind", "repairs"]
-    rows = {r["source_uri"]: r for r in read_rows(out / "documents", columns)}
+    rows = {r["source_uri"]: r for r in Dataset(out).read_documents(columns).to_pylist()}
     outcomes = []
     for original, copy in pairs:
         first, second = rows.get(original.url), rows.get(copy.url)

@@ -30,6 +30,7 @@ from pressroom.execution import progress
 from pressroom.flows.chunks import chunks
 from pressroom.flows.extraction import extraction
 from pressroom.flows.web import WebFetch
+from pressroom.flows.writer import one_writer
 from pressroom.pipeline import ChunkResult
 from pressroom.report import NoDocumentProduced, summary_lines, summary_markdown
 from pressroom.run import RunTotals
@@ -69,19 +70,22 @@ def ingest(
     exclude: list[str] | None = None,
     since: date | None = None,
     dask_address: str | None = None,
+    storage_options: dict[str, str] | None = None,
 ) -> dict:
     """Ingest local files and folders (HTML, text, WARC; gzip allowed) and web sources (page
     URLs, ``urls:FILE``, ``feed:URL``, ``sitemap:URL``, or a YAML ``sources_file``) into ``out``.
     Every tunable is in ``settings`` (given as a nested object by a deployment, such as
     ``{"dedup": {"threshold": 0.5}}``). With ``dask_address`` (a Dask scheduler,
-    ``tcp://HOST:8786``) extraction runs on that cluster.
+    ``tcp://HOST:8786``) extraction runs on that cluster. ``out`` may be an object-store URI
+    (``s3://bucket/prefix``) reached with ``storage_options`` (delta-rs's; AWS_* environment
+    variables are used for those not given).
 
     Returns the run manifest, also written to ``out/runs/<run_id>.json``.
     """
-    totals, dataset = RunTotals(settings, paths), Dataset(out)
+    totals, dataset = RunTotals(settings, paths), Dataset(out, storage_options)
     specs = plan_sources(paths, sources_file, include or (), exclude or (), since)
     require_existing(local_paths(specs))  # before the lock: nothing is created
-    with dataset.lock(f"run {totals.run_id}", settings.lock_wait_s):
+    with one_writer(dataset, f"run {totals.run_id}", settings.lock_wait_s):
         return _ingest(specs, totals, dataset, dask_address)
 
 
@@ -90,6 +94,9 @@ def _ingest(
 ) -> dict:
     """The body of :func:`ingest`, run while the dataset's lock is held."""
     logger, settings, run_id = get_run_logger(), totals.settings, totals.run_id
+    clock = time.perf_counter()
+    dataset.verify()  # raises DatasetDamaged, naming the file and the way to repair it
+    totals.timings["verify"] = time.perf_counter() - clock
     files, web_sources = pipeline.discover(local_paths(specs)), web_specs(specs)
     logger.info("run %s: %d local files, %d web sources", run_id, len(files), len(web_sources))
     if not files and not web_sources:
@@ -109,14 +116,14 @@ def _ingest(
             result = run_stages(docs, stages, failures)
             clock = time.perf_counter()
             written = write(dataset, result, run_id, chunk.part)
-            save_validators(dataset.state, chunk.validators)  # a 304 next time finds the rows
+            save_validators(dataset.location, chunk.validators)  # a 304 finds the rows
             totals.timings["write"] += time.perf_counter() - clock
             totals.add_chunk(batches, result, written)
     if web_sources:
         totals.timings["fetch"] = web.seconds
     sources = {"files": len(files), "web_sources": len(web_sources)}
     flow_run_id = str(runtime.flow_run.id) if runtime.flow_run.id else None
-    manifest = totals.manifest(str(dataset.out), stages, sources, web.as_dict(), flow_run_id)
+    manifest = totals.manifest(dataset.out, stages, sources, web.as_dict(), flow_run_id)
     dataset.write_manifest(manifest)
     _publish(manifest, totals)
     if manifest["failure"]:

@@ -102,7 +102,7 @@ def fetch_web(
     up what was done."""
     clock = time.perf_counter()
     raw, robots = dataset.raw_folder(run_id), RobotsCache()
-    earlier = load_validators(dataset.state)
+    earlier = load_validators(dataset.location)
     getter = ListingFetcher(settings.fetch, robots)
     urls, problems = expand_sources(specs, getter)
     seen: set[str] = set()

@@ -36,9 +36,8 @@ class RunTotals:
     quarantined_by_stage: Counter[str] = field(default_factory=Counter)
     quarantined_by_reason: Counter[str] = field(default_factory=Counter)
     quarantine_reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
-    files_written: dict[str, list[str]] = field(
-        default_factory=lambda: {"documents": [], "quarantine": []}
-    )
+    versions: list[int] = field(default_factory=list)
+    """The documents table's version after each chunk that changed it."""
     documents: DocumentTally = field(default_factory=DocumentTally)
     chunks: int = 0
 
@@ -64,9 +63,8 @@ class RunTotals:
         self.quarantined_by_stage.update(f.stage for f in result.failures)
         self.quarantined_by_reason.update(f.reason for f in result.failures)
         self.quarantine_reasons.update(reason_counts(result.failures))
-        for table, path in (("documents", written.documents), ("quarantine", written.quarantine)):
-            if path:
-                self.files_written[table].append(str(path))
+        if written.version is not None and written.version not in self.versions:
+            self.versions.append(written.version)
         self.documents.add(result.docs)
         self.chunks += 1
 
@@ -109,7 +107,7 @@ class RunTotals:
             "quarantine_reasons": common_reasons(self.quarantine_reasons),
             "cluster_sizes": {str(k): v for k, v in sorted(cluster_sizes.items())},
             "timings_s": {k: round(v, 3) for k, v in timings.items()},
-            "files_written": self.files_written,
+            "documents_versions": self.versions,
         }
         manifest["failure"] = failure_reason(manifest)
         return manifest

@@ -22,6 +22,7 @@ __all__ = [
     "CLUSTER_CHANGES",
     "DOCUMENTS",
     "QUARANTINE",
+    "RUNS",
     "SCHEMA_VERSION",
     "ClusterChange",
     "Document",
@@ -36,6 +37,6 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    if name not in {"CLUSTER_CHANGES", "DOCUMENTS", "QUARANTINE", "SCHEMA_VERSION"}:
+    if name not in {"CLUSTER_CHANGES", "DOCUMENTS", "QUARANTINE", "RUNS", "SCHEMA_VERSION"}:
         raise AttributeError(f"module 'schemas' has no attribute {name!r}")
     return getattr(import_module("pressroom.schemas.tables"), name)

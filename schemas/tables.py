@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.6"
+SCHEMA_VERSION = "1.7"
 """1.3: same columns as 1.2; ``minhash``/``lsh_bands`` use the vectorised hash family.
 1.4: ``repairs`` and ``spin_flags`` entries name the column they apply to (``field``); title and
 header fields are repaired too. In rows written before 1.4 it is null, meaning ``text``.
@@ -17,7 +17,11 @@ header fields are repaired too. In rows written before 1.4 it is null, meaning `
 copy (``dedup.paraphrase``); null in earlier rows and on documents that are not English
 canonicals.
 1.6: quarantine ``reason``, the kind of failure (``schemas.records.QuarantineReason``); null in
-earlier rows."""
+earlier rows.
+1.7: the tables are Delta Lake tables; ``ingest_month`` (the partition, a folder name before) is a
+column of documents and quarantine, and a document's ``is_canonical``/``duplicate_of`` are kept
+current in place when a later run replaces its cluster's canonical. ``runs`` holds the
+manifests."""
 
 _META = {b"pressroom.schema_version": SCHEMA_VERSION.encode()}
 
@@ -48,7 +52,7 @@ SPAN_FLAG = pa.struct(
 
 STRUCT_FIELD_DEFAULTS = {("repairs", "field"): "text", ("spin_flags", "field"): "text"}
 """What a list-of-struct field holds in rows written before it existed: repairs and flags of
-schema 1.3 and earlier applied to the body. ``dataset.writer.read_as`` fills it in."""
+schema 1.3 and earlier applied to the body. ``pressroom migrate`` fills it in."""
 
 DOCUMENTS = pa.schema(
     [
@@ -90,6 +94,7 @@ DOCUMENTS = pa.schema(
         # before text_length (1.2, derived at write); readers select columns by name
         pa.field("paraphrase_keys", pa.list_(pa.int64())),
         pa.field("text_length", pa.int32()),
+        pa.field("ingest_month", pa.string()),  # 1.7: the partition, YYYY-MM
     ],
     metadata=_META,
 )
@@ -107,8 +112,8 @@ CLUSTER_CHANGES = pa.schema(
     ],
     metadata=_META,
 )
-"""A cluster whose canonical changed in a later run (``OUT/cluster_changes``): the newest change
-of a cluster names its canonical; the rows written earlier keep what was true when written."""
+"""A cluster whose canonical changed in a later run (``OUT/cluster_changes``), the audit of the
+in-place updates that the same chunk's commit made to the documents table."""
 
 QUARANTINE = pa.schema(
     [
@@ -122,6 +127,19 @@ QUARANTINE = pa.schema(
         pa.field("run_id", pa.string(), nullable=False),
         pa.field("quarantined_at", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("schema_version", pa.string(), nullable=False),
+        pa.field("ingest_month", pa.string()),  # 1.7: the partition, YYYY-MM
     ],
     metadata=_META,
 )
+
+RUNS = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("started_at", pa.timestamp("us", tz="UTC")),
+        pa.field("finished_at", pa.timestamp("us", tz="UTC")),
+        pa.field("manifest", pa.string(), nullable=False),
+    ],
+    metadata=_META,
+)
+"""One row per run (the Delta table ``OUT/manifests``, 1.7): its manifest as JSON, as in
+``OUT/runs/<run_id>.json``; the commit that adds it carries the run id and counts too."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from pressroom.dataset import Dataset
 from pressroom.dataset.lock import dataset_lock
 
 PRESSROOM = str(Path(sys.executable).with_name("pressroom"))
@@ -27,12 +28,15 @@ def run_pressroom(*args: str, prefect_home: Path) -> subprocess.CompletedProcess
 
 
 def rows(out: Path | str, query: str) -> list[tuple]:
-    """Run ``query`` with DOCS and QUARANTINE standing for the dataset's two tables."""
-    return duckdb.sql(
-        query.replace("DOCS", f"'{out}/documents/**/*.parquet'").replace(
-            "QUARANTINE", f"'{out}/quarantine/**/*.parquet'"
-        )
-    ).fetchall()
+    """Run ``query`` with DOCS and QUARANTINE standing for the latest version of the dataset's
+    two tables (read through their Delta logs, as a reader would)."""
+    dataset = Dataset(out)
+    documents, quarantine = dataset.documents.read(), dataset.quarantine.read()
+    connection = duckdb.connect()
+    connection.register("documents_table", documents)
+    connection.register("quarantine_table", quarantine)
+    query = query.replace("DOCS", "documents_table").replace("QUARANTINE", "quarantine_table")
+    return connection.sql(query).fetchall()
 
 
 @contextmanager

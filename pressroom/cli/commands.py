@@ -6,6 +6,8 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -62,7 +64,7 @@ def main(
 
 def _fail(code: int, message: str) -> typer.Exit:
     """Print ``error: message`` (one line, on stderr) and return the exit to raise."""
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
     return typer.Exit(code)
 
 
@@ -128,6 +130,29 @@ def _assignment(text: str) -> tuple[str, object]:
         return path.strip(), value
 
 
+StorageOptions = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--storage-option",
+        metavar="KEY=VALUE",
+        help="An option to reach an object store, such as AWS_ENDPOINT_URL=http://127.0.0.1:9000 "
+        "(repeatable; delta-rs's names; AWS_* environment variables are used too).",
+        show_default=False,
+    ),
+]
+
+
+def _storage_options(assignments: list[str] | None) -> dict[str, str]:
+    """``KEY=VALUE`` options as a dict; exit with a usage error for one without ``=``."""
+    options = {}
+    for text in assignments or []:
+        key, equals, value = text.partition("=")
+        if not equals or not key:
+            raise _fail(EXIT_USAGE, f"--storage-option {text}: expected KEY=VALUE")
+        options[key.strip()] = value
+    return options
+
+
 @app.command(epilog=EXIT_CODES)
 def ingest(
     ctx: typer.Context,
@@ -140,8 +165,14 @@ def ingest(
         ),
     ] = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Output folder of the dataset.", file_okay=False)
-    ] = Path("out"),
+        str,
+        typer.Option(
+            "--out",
+            "-o",
+            help="The dataset: a local folder, or an object-store URI such as s3://bucket/prefix.",
+        ),
+    ] = "out",
+    storage_options: StorageOptions = None,
     sources_file: Annotated[
         Path | None,
         typer.Option("--sources", help="YAML file listing sources.", exists=True, dir_okay=False),
@@ -306,11 +337,22 @@ def ingest(
     sources = sources or []
     if not sources and not sources_file:
         raise typer.BadParameter("give at least one source, or --sources FILE")
-    web = _check_sources(sources) or sources_file is not None
-    _check_out(out)
+    urls_given = _check_sources(sources)
+    web = urls_given or sources_file is not None
+    options = _storage_options(storage_options)
+    local = "://" not in out or out.startswith("file://")
+    if local:
+        _check_out(Path(out.removeprefix("file://")))
+    elif urls_given:
+        raise _fail(
+            EXIT_USAGE,
+            f"web sources need a local dataset to keep the fetched pages in; {out} is in an "
+            "object store: fetch into a local dataset, or give local files",
+        )
     settings = _settings(ctx.params, assignments or [])
     parameters = dict(
         settings=settings,
+        storage_options=options or None,
         sources_file=str(sources_file) if sources_file else None,
         include=include or [],
         exclude=exclude or [],
@@ -326,8 +368,15 @@ def ingest(
 
         try:
             # taken here, before Prefect starts, so that --wait-for-lock is kept to the second;
-            # the flow, run in this thread, finds it held
-            with dataset_lock(out, "pressroom ingest", settings.lock_wait_s):
+            # the flow, run in this thread, finds it held (an object store has no lock file)
+            lock = (
+                dataset_lock(
+                    Path(out.removeprefix("file://")), "pressroom ingest", settings.lock_wait_s
+                )
+                if local
+                else nullcontext()
+            )
+            with lock:
                 manifest, failure = _run(
                     sources, out, parameters, web, progress_bar, verbose, server
                 )
@@ -343,7 +392,7 @@ def ingest(
 
 def _run(
     sources: list[str],
-    out: Path,
+    out: str,
     parameters: dict,
     web: bool,
     live: bool,
@@ -357,8 +406,11 @@ def _run(
 
     if not parameters["dask_address"]:
         start_extraction_server()  # in the background, like the Prefect server
+    from deltalake.exceptions import CommitFailedError
+
     from pressroom.cli.local_api import LocalAPIError, connected
     from pressroom.cli.terminal import run_display, send_logs_to
+    from pressroom.dataset import DatasetDamaged, NeedsLocalDataset
     from pressroom.execution.progress import STAGES
     from pressroom.execution.sandbox import SandboxStartError
     from pressroom.report import NoDocumentProduced
@@ -372,9 +424,17 @@ def _run(
 
             send_logs_to(console, verbose)
             with connected(server):
-                return run_ingest(sources, str(out), **parameters), None
+                return run_ingest(sources, out, **parameters), None
     except NoDocumentProduced as error:
         return error.manifest, str(error)
+    except DatasetDamaged as error:
+        raise _fail(EXIT_FAILED, str(error)) from None
+    except NeedsLocalDataset as error:
+        raise _fail(EXIT_USAGE, str(error)) from None
+    except CommitFailedError as error:
+        raise _fail(
+            EXIT_FAILED, f"another writer kept committing to {out} at the same time ({error})"
+        ) from None
     except SandboxStartError as error:  # a broken installation, or daemonic Dask workers
         raise _fail(EXIT_FAILED, str(error)) from None
     except LocalAPIError as error:
@@ -385,7 +445,7 @@ def _run(
         raise _fail(EXIT_FAILED, _os_error(error, out)) from None
 
 
-def _os_error(error: OSError, where: Path) -> str:
+def _os_error(error: OSError, where: Path | str) -> str:
     """One line for an operating system error: what failed, on which file (else ``where``)."""
     return f"{error.strerror or error}: {error.filename or where}"
 
@@ -503,62 +563,248 @@ def repair(
             )
 
 
-Dataset = Annotated[
-    Path, typer.Argument(help="The dataset folder (OUT).", exists=True, file_okay=False)
+DatasetArgument = Annotated[
+    str,
+    typer.Argument(
+        help="The dataset (OUT): a local folder or an object-store URI.", show_default=False
+    ),
+]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Read the dataset as it was at this version (a number, see `pressroom history`) "
+        "or time (ISO 8601, such as 2026-12-01T12:00:00Z).",
+        show_default=False,
+    ),
 ]
 
 
 @app.command(epilog=EXIT_CODES)
 def export(
-    out: Dataset,
+    out: DatasetArgument,
     to: Annotated[Path, typer.Option("--to", help="Parquet file to write.", dir_okay=False)],
     canonical: Annotated[
         bool, typer.Option("--canonical", help="One row per cluster: its current canonical.")
     ] = False,
+    as_of: AsOf = None,
+    storage_options: StorageOptions = None,
 ) -> None:
-    """Export the dataset as one Parquet file: every document once, or (--canonical) the
-    canonicals, with later canonical changes applied."""
+    """Export the dataset as one plain Parquet file (for readers without Delta Lake): every
+    document, or (--canonical) each cluster's canonical; --as-of pins a version."""
+    from pressroom.dataset.files import write_table_atomic
     from pressroom.dataset.maintenance import canonical_documents, read_table
-    from pressroom.dataset.writer import write_table_atomic
 
-    _check_dataset(out)
-    table = canonical_documents(out) if canonical else read_table(out, "documents")
-    try:
+    dataset = _open_dataset(out, storage_options)
+    version = _version(as_of)
+    with _dataset_errors(out):
+        if canonical:
+            table = canonical_documents(dataset, version)
+        else:
+            table = read_table(dataset, "documents", version)
         write_table_atomic(table, to)
-    except OSError as error:
-        raise _fail(EXIT_FAILED, _os_error(error, to)) from None
     typer.echo(f"{table.num_rows} documents -> {to}")
 
 
 @app.command(epilog=EXIT_CODES)
 def compact(
-    out: Dataset,
+    out: DatasetArgument,
+    z_order: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--z-order",
+            help="Cluster the rows by these columns (repeatable), such as site and published_at.",
+            show_default=False,
+        ),
+    ] = None,
+    wait: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for a run writing the dataset.")
+    ] = IngestSettings().lock_wait_s,
+    storage_options: StorageOptions = None,
+) -> None:
+    """Rewrite small files into large ones (Delta optimize), one commit per table: readers keep
+    the version they opened, and the replaced files stay until `pressroom vacuum`."""
+    from pressroom.dataset.maintenance import compact as compact_dataset
+
+    dataset = _open_dataset(out, storage_options)
+    with _dataset_errors(out), dataset.lock("pressroom compact", wait):
+        done = compact_dataset(dataset, z_order)
+    typer.echo(
+        ", ".join(f"{name}: {c.removed} files into {c.added}" for name, c in done.items())
+        or "nothing to compact"
+    )
+
+
+@app.command(epilog=EXIT_CODES)
+def vacuum(
+    out: DatasetArgument,
+    retention_hours: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Keep the files of every version from this many hours back (a reader of an "
+            "older version would fail); under the default of 168 only with --force.",
+        ),
+    ] = 168,
+    force: Annotated[bool, typer.Option(help="Allow a retention under 168 hours.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Only list what would be deleted.")] = False,
+    storage_options: StorageOptions = None,
+) -> None:
+    """Delete the data files that no version within the retention needs (replaced by
+    compaction or updates, or left by a killed write)."""
+    from pressroom.dataset.maintenance import DEFAULT_RETENTION_HOURS
+    from pressroom.dataset.maintenance import vacuum as vacuum_dataset
+
+    if retention_hours < DEFAULT_RETENTION_HOURS and not force:
+        raise _fail(
+            EXIT_USAGE,
+            f"--retention-hours {retention_hours} is under {DEFAULT_RETENTION_HOURS}: readers "
+            "of older versions would fail; add --force if none can be running",
+        )
+    dataset = _open_dataset(out, storage_options)
+    with _dataset_errors(out):
+        deleted = vacuum_dataset(dataset, retention_hours, dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    typer.echo(", ".join(f"{name}: {verb} {len(files)} files" for name, files in deleted.items()))
+
+
+@app.command(epilog=EXIT_CODES)
+def history(
+    out: DatasetArgument,
+    limit: Annotated[int, typer.Option(min=1, help="Newest versions to list.")] = 20,
+    storage_options: StorageOptions = None,
+) -> None:
+    """List the documents table's versions: number, time, operation and run."""
+    from pressroom.dataset.maintenance import history as dataset_history
+
+    dataset = _open_dataset(out, storage_options)
+    with _dataset_errors(out):
+        for entry in dataset_history(dataset, limit):
+            run = f"  run {entry['run_id']}" if entry["run_id"] else ""
+            typer.echo(f"{entry['version']:>6}  {entry['time']}  {entry['operation']}{run}")
+
+
+@app.command(epilog=EXIT_CODES)
+def restore(
+    out: DatasetArgument,
+    version: Annotated[
+        str, typer.Option(help="The version (number or ISO 8601 time) to return to.")
+    ],
+    wait: Annotated[
+        float, typer.Option(min=0, help="Seconds to wait for a run writing the dataset.")
+    ] = IngestSettings().lock_wait_s,
+    storage_options: StorageOptions = None,
+) -> None:
+    """Return the dataset to an earlier version, as a new commit (the later versions stay in
+    the history until vacuumed)."""
+    from pressroom.dataset.maintenance import restore as restore_dataset
+
+    dataset = _open_dataset(out, storage_options)
+    with _dataset_errors(out), dataset.lock("pressroom restore", wait):
+        new = restore_dataset(dataset, _version(version))
+    typer.echo(f"restored the documents table to version {version} (now version {new})")
+
+
+@app.command(epilog=EXIT_CODES)
+def check(
+    out: DatasetArgument,
+    drop_damaged: Annotated[
+        bool,
+        typer.Option(
+            help="Move each damaged data file to OUT/damaged/ and remove it from its table (its "
+            "rows are lost from the current version; earlier versions keep them)."
+        ),
+    ] = False,
+    storage_options: StorageOptions = None,
+) -> None:
+    """Open every table and read every data file whole; exit 1 if any cannot be read."""
+    from pressroom.dataset.maintenance import check as check_dataset
+
+    dataset = _open_dataset(out, storage_options)
+    with (
+        dataset.lock("pressroom check", IngestSettings().lock_wait_s)
+        if drop_damaged
+        else nullcontext()
+    ):
+        report = check_dataset(dataset, drop_damaged)
+    for problem in report.problems:
+        typer.echo(f"error: {problem}", err=True)
+    for name, damaged in report.damaged.items():
+        dropped = set(report.dropped.get(name, []))
+        for path, message in damaged:
+            typer.echo(
+                f"dropped {name}/{path}" if path in dropped else f"error: {message}", err=True
+            )
+    if report.clean:
+        typer.echo(f"{out}: every table reads whole")
+    elif not report.problems and all(
+        len(report.dropped.get(name, [])) == len(damaged)
+        for name, damaged in report.damaged.items()
+    ):
+        typer.echo(f"{out}: damaged files dropped; the tables now read whole")
+    else:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command(epilog=EXIT_CODES)
+def migrate(
+    out: DatasetArgument,
     wait: Annotated[
         float, typer.Option(min=0, help="Seconds to wait for a run writing the dataset.")
     ] = IngestSettings().lock_wait_s,
 ) -> None:
-    """Merge each partition's small Parquet files into one (holds the dataset's lock); the run
-    manifests are updated to name the merged files."""
-    from pressroom.dataset.lock import DatasetLocked
-    from pressroom.dataset.maintenance import compact as compact_dataset
+    """Convert a dataset of the earlier plain-Parquet layout (pressroom before schema 1.7) into
+    Delta tables; the old files are kept in OUT/legacy-parquet/ (delete it once checked). Run
+    it again to finish a migration that stopped."""
+    from pressroom.dataset import Dataset
+    from pressroom.dataset.migrate import MigrationFailed, MigrationRefused
+    from pressroom.dataset.migrate import migrate as migrate_dataset
 
-    _check_dataset(out)
+    dataset = Dataset(out)
     try:
-        removed = compact_dataset(out, wait)
-    except DatasetLocked as error:
-        raise _fail(EXIT_LOCKED, str(error)) from None
-    except OSError as error:
-        raise _fail(EXIT_FAILED, _os_error(error, out)) from None
-    typer.echo(", ".join(f"{table}: {n} files merged" for table, n in removed.items()))
+        with _dataset_errors(out), dataset.lock("pressroom migrate", wait):
+            report = migrate_dataset(dataset)
+    except MigrationRefused as error:
+        raise _fail(EXIT_USAGE, str(error)) from None
+    except MigrationFailed as error:
+        raise _fail(EXIT_FAILED, str(error)) from None
+    typer.echo(report.summary())
 
 
-def _check_dataset(out: Path) -> None:
+def _open_dataset(out: str, storage_options: list[str] | None):
+    """The dataset at ``out``; exit with a usage error if no run has written there."""
+    from pressroom.dataset import Dataset
     from pressroom.dataset.maintenance import NotADataset, require_dataset
 
+    dataset = Dataset(out, _storage_options(storage_options))
     try:
-        require_dataset(out)
+        require_dataset(dataset)
     except NotADataset as error:
         raise _fail(EXIT_USAGE, str(error)) from None
+    return dataset
+
+
+@contextmanager
+def _dataset_errors(out: str) -> Iterator[None]:
+    """Exit with one line for a damaged dataset, a lock held too long or a system error."""
+    from pressroom.dataset import DatasetDamaged
+    from pressroom.dataset.lock import DatasetLocked
+
+    try:
+        yield
+    except DatasetLocked as error:
+        raise _fail(EXIT_LOCKED, str(error)) from None
+    except DatasetDamaged as error:
+        raise _fail(EXIT_FAILED, str(error)) from None
+    except OSError as error:
+        raise _fail(EXIT_FAILED, _os_error(error, out)) from None
+
+
+def _version(text: str | None) -> int | str | None:
+    """A version option: a number, or a time as given."""
+    if text is None:
+        return None
+    return int(text) if text.isdigit() else text
 
 
 lexicon_app = typer.Typer(help="The spinner lexicon (pressroom/repair/data/spin_lexicon.tsv).")

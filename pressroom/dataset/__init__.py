@@ -1,23 +1,7 @@
-"""The output dataset under ``OUT/``: documents, quarantine and run manifests."""
+"""The output dataset (``Dataset``): Delta Lake tables of documents, quarantine records, canonical
+changes and run manifests, in a local folder or an object store."""
 
-from pressroom.dataset.writer import (
-    existing_ids,
-    parquet_files,
-    read_rows,
-    write_cluster_changes,
-    write_documents,
-    write_manifest,
-    write_quarantine,
-    write_table_atomic,
-)
+from pressroom.dataset.dataset import Dataset, NeedsLocalDataset, WrittenChunk
+from pressroom.dataset.table import DatasetDamaged
 
-__all__ = [
-    "existing_ids",
-    "parquet_files",
-    "read_rows",
-    "write_cluster_changes",
-    "write_documents",
-    "write_manifest",
-    "write_quarantine",
-    "write_table_atomic",
-]
+__all__ = ["Dataset", "DatasetDamaged", "NeedsLocalDataset", "WrittenChunk"]

@@ -67,6 +67,11 @@ def dataset_lock(out: Path, holder: str, wait_s: float) -> Iterator[None]:
         os.close(descriptor)  # releases the lock
 
 
+def lock_held(out: Path) -> bool:
+    """Whether this thread holds the lock of the dataset ``out`` already."""
+    return (out / LOCK_FILE).resolve() in _held.__dict__.get("paths", set())
+
+
 def _holder(path: Path) -> str:
     try:
         note = json.loads(path.read_text() or "{}")

@@ -1,126 +1,176 @@
-"""Keeping a growing dataset easy to read: the canonical export and compaction of small files."""
+"""Keeping a dataset readable and repairable: snapshots for export, compaction (Delta
+``optimize``), vacuum, the version history, restore, and the check for damaged files.
+
+None of it breaks a reader: compaction and restore are commits (a reader keeps the version it
+opened), and vacuum deletes only files that no version within its retention needs.
+"""
 
 from __future__ import annotations
 
-import json
-import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from pressroom.dataset.canonicals import current_canonicals, read_cluster_changes
-from pressroom.dataset.lock import dataset_lock
-from pressroom.dataset.writer import parquet_files, read_as, write_json_atomic, write_table_atomic
-from pressroom.schemas import DOCUMENTS, QUARANTINE
+from pressroom.dataset.dataset import Dataset
+from pressroom.dataset.table import DatasetDamaged, Table, Version
 
-TABLES = {"documents": ("doc_id", DOCUMENTS), "quarantine": ("item_id", QUARANTINE)}
-"""The partitioned tables (``<table>/<partition>/<file>``) and the id column of each."""
+DEFAULT_RETENTION_HOURS = 168
+"""Vacuum keeps the files of every version from the last 7 days (Delta's default), so a reader
+that opened a version up to a week ago, or pinned one with ``--as-of``, can still read it."""
+
+MAINTAINED_TABLES = ("documents", "quarantine")
+"""The tables that grow with every chunk (compacted and vacuumed)."""
 
 
 class NotADataset(ValueError):
-    """A folder that holds no pressroom dataset."""
+    """A location that holds no pressroom dataset."""
 
 
-def require_dataset(out: Path) -> None:
-    """Raise :class:`NotADataset` unless ``out`` has a documents table or run manifests."""
-    if not (out / "documents").is_dir() and not (out / "runs").is_dir():
+def require_dataset(dataset: Dataset) -> None:
+    """Raise :class:`NotADataset` unless a run has written to ``dataset``, and
+    ``LegacyLayout`` for one to migrate first."""
+    dataset.refuse_legacy_layout()
+    if not dataset.exists():
         raise NotADataset(
-            f"{out} is not a pressroom dataset (it has no documents/ or runs/ folder)"
+            f"{dataset.out} is not a pressroom dataset (it has no documents table or runs/ folder)"
         )
 
 
-def read_table(out: Path, name: str) -> pa.Table:
-    """A whole table (every partition, older files brought to the current schema), each id once."""
-    id_column, schema = TABLES[name]
-    tables = [read_as(file, schema) for file in parquet_files(out / name)]
-    return _first_of_each(pa.concat_tables(tables) if tables else schema.empty_table(), id_column)
+def read_table(dataset: Dataset, name: str, as_of: Version | None = None) -> pa.Table:
+    """A whole table at ``as_of`` (default: now), older rows brought to the current schema."""
+    return dataset.tables[name].read(version=as_of)
 
 
-def canonical_documents(out: Path) -> pa.Table:
-    """One row per cluster: its current canonical (canonical changes of later runs applied)."""
-    documents = read_table(out, "documents")
-    current = current_canonicals(documents, read_cluster_changes(out / "cluster_changes"))
-    canonicals = pa.array(sorted(current.values()), pa.string())
-    rows = documents.filter(pc.is_in(documents.column("doc_id"), value_set=canonicals))
-    rows = rows.set_column(
-        rows.schema.get_field_index("is_canonical"),
-        "is_canonical",
-        pa.array([True] * rows.num_rows, pa.bool_()),
-    )
-    for name in ("duplicate_of", "dup_kind", "similarity"):
-        index = rows.schema.get_field_index(name)
-        rows = rows.set_column(index, name, pa.nulls(rows.num_rows, rows.schema.field(name).type))
-    return rows.sort_by("doc_id")
+def canonical_documents(dataset: Dataset, as_of: Version | None = None) -> pa.Table:
+    """One row per cluster: its canonical (the table keeps ``is_canonical`` current)."""
+    documents = dataset.read_documents(where=[("is_canonical", "==", True)], version=as_of)
+    return documents.sort_by("doc_id")
 
 
-def compact(out: Path, wait_s: float = 300.0) -> dict[str, int]:
-    """Merge each partition's files into one, holding the dataset's lock; return the number of
-    files removed per table. Run manifests that name a merged file are rewritten to name the
-    file it went into, and record the merge under ``compacted``.
+@dataclass
+class Compaction:
+    """Files removed and added by compacting one table."""
 
-    Merged files are renamed into place, then the manifests rewritten, then the small files
-    deleted: a reader at that moment may see rows twice (never none), and a manifest never names
-    a missing file; ``read_table`` and the canonical export read each id once.
-    """
-    require_dataset(out)
-    removed: dict[str, int] = {}
-    merged_into: dict[Path, Path] = {}
-    with dataset_lock(out, "compaction", wait_s):
-        for name, (id_column, schema) in TABLES.items():
-            removed[name] = 0
-            by_partition: dict[Path, list[Path]] = {}
-            for file in parquet_files(out / name):
-                by_partition.setdefault(file.parent, []).append(file)
-            for partition, files in by_partition.items():
-                if len(files) < 2:
-                    continue
-                merged = pa.concat_tables(read_as(file, schema) for file in files)
-                target = partition / f"part-compacted-{uuid.uuid4().hex[:12]}.parquet"
-                write_table_atomic(_first_of_each(merged, id_column), target)
-                merged_into |= dict.fromkeys(files, target)
-                removed[name] += len(files)
-        _rename_in_manifests(out, merged_into)
-        for file in merged_into:
-            file.unlink()
-    return removed
+    removed: int = 0
+    added: int = 0
 
 
-def _rename_in_manifests(out: Path, merged_into: dict[Path, Path]) -> None:
-    """Point the ``files_written`` of every run manifest at the merged files (keeping each
-    manifest's own way of writing paths: relative or absolute) and record the merge."""
-    renames = {
-        _table_path(old.relative_to(out)): _table_path(new.relative_to(out))
-        for old, new in merged_into.items()
-    }
-    at = datetime.now(UTC).isoformat()
-    for path in sorted((out / "runs").glob("*.json")):
-        manifest = json.loads(path.read_text())
-        changes: dict[str, str] = {}
-        for table, entries in manifest.get("files_written", {}).items():
-            for entry in entries:
-                tail = _table_path(Path(entry))
-                if tail in renames:
-                    changes[entry] = entry.removesuffix(tail) + renames[tail]
-            manifest["files_written"][table] = list(
-                dict.fromkeys(changes.get(entry, entry) for entry in entries)
-            )
-        if changes:
-            manifest.setdefault("compacted", []).append({"at": at, "files": changes})
-            write_json_atomic(manifest, path)
+def compact(dataset: Dataset, z_order: list[str] | None = None) -> dict[str, Compaction]:
+    """Rewrite each partition's small files into large ones (Delta ``optimize``), clustered by
+    ``z_order`` columns when given (for example ``site`` and ``published_at``: the columns the
+    common queries filter on). One commit per table; the replaced files stay until vacuum."""
+    done: dict[str, Compaction] = {}
+    for name in MAINTAINED_TABLES:
+        table = dataset.tables[name].open()
+        if table is None:
+            continue
+        metrics = table.optimize.z_order(z_order) if z_order else table.optimize.compact()
+        dataset.tables[name].record_checksums()
+        done[name] = Compaction(metrics["numFilesRemoved"], metrics["numFilesAdded"])
+    return done
 
 
-def _table_path(path: Path) -> str:
-    """``<table>/<partition>/<file>``: the end of a path to a file of a partitioned table."""
-    return "/".join(path.parts[-3:])
+def vacuum(
+    dataset: Dataset, retention_hours: int = DEFAULT_RETENTION_HOURS, dry_run: bool = False
+) -> dict[str, list[str]]:
+    """Delete the files no version of the last ``retention_hours`` needs (replaced by
+    compaction or updates, or left by a killed write); return them per table."""
+    deleted: dict[str, list[str]] = {}
+    for name in (*MAINTAINED_TABLES, "cluster_changes", "manifests"):
+        table = dataset.tables[name].open()
+        if table is None:
+            continue
+        deleted[name] = table.vacuum(
+            retention_hours=retention_hours,
+            dry_run=dry_run,
+            enforce_retention_duration=retention_hours >= DEFAULT_RETENTION_HOURS,
+        )
+    return deleted
 
 
-def _first_of_each(table: pa.Table, id_column: str) -> pa.Table:
-    """The table without repeated ids (the first row of each id kept)."""
-    first: dict[str, int] = {}
-    for row, value in enumerate(table.column(id_column).to_pylist()):
-        first.setdefault(value, row)
-    if len(first) == table.num_rows:
-        return table
-    return table.take(pa.array(sorted(first.values()), pa.int64()))
+def history(dataset: Dataset, limit: int | None = None) -> list[dict]:
+    """The documents table's versions, newest first: version, time, operation, run id."""
+    table = dataset.documents.open()
+    if table is None:
+        return []
+    entries = []
+    for commit in table.history(limit):
+        entries.append(
+            {
+                "version": commit.get("version"),
+                "time": datetime.fromtimestamp(commit["timestamp"] / 1000, UTC).isoformat(),
+                "operation": commit.get("operation"),
+                "run_id": commit.get("pressroom.run_id"),
+            }
+        )
+    return entries
+
+
+def restore(dataset: Dataset, version: Version) -> int:
+    """Return the documents table to ``version`` (a new commit; later versions stay in the
+    history until vacuumed); the quarantine table goes back to the same moment. Returns the new
+    version of the documents table."""
+    documents = dataset.documents.open()
+    if documents is None:
+        raise NotADataset(f"{dataset.out} has no documents table")
+    target = dataset.documents.open(version)
+    moment = _version_time(target)
+    if target.version() < documents.version():
+        documents.restore(target.version())
+        dataset.documents.record_checksums()
+    quarantine = dataset.quarantine.open()
+    if quarantine is not None:
+        earlier = [c["version"] for c in quarantine.history() if c["timestamp"] <= moment]
+        if earlier and max(earlier) < quarantine.version():
+            quarantine.restore(max(earlier))
+            dataset.quarantine.record_checksums()
+    return dataset.documents.open().version()
+
+
+def _version_time(table) -> int:
+    """When the version ``table`` is at was committed (milliseconds since the epoch)."""
+    version = table.version()
+    return next(c["timestamp"] for c in table.history() if c["version"] == version)
+
+
+@dataclass
+class CheckReport:
+    """What ``check`` found: per table, the damaged files (path, error) and those dropped."""
+
+    damaged: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    """Tables that could not be opened at all (log or schema), with why."""
+
+    @property
+    def clean(self) -> bool:
+        return not self.problems and not any(self.damaged.values())
+
+
+def check(dataset: Dataset, drop_damaged: bool = False) -> CheckReport:
+    """Open every table and read every data file whole. With ``drop_damaged``, each damaged
+    file is moved to ``OUT/damaged/<table>/`` and removed from its table (a commit: Delta's
+    ``repair``); its rows are lost from the current version, and earlier versions keep them."""
+    report = CheckReport()
+    for name, table in dataset.tables.items():
+        try:
+            report.damaged[name] = table.damaged_files()
+        except DatasetDamaged as error:
+            report.problems.append(str(error))
+            continue
+        if drop_damaged and report.damaged[name]:
+            report.dropped[name] = _drop(dataset, table, [path for path, _ in report.damaged[name]])
+    return report
+
+
+def _drop(dataset: Dataset, table: Table, paths: list[str]) -> list[str]:
+    """Move ``paths`` (data files of ``table``) aside, then remove them from the table."""
+    filesystem = dataset.location.filesystem()
+    for path in paths:
+        target = dataset.location.path("damaged", table.spec.name, path)
+        filesystem.create_dir(target.rsplit("/", 1)[0], recursive=True)
+        filesystem.move(dataset.location.path(table.spec.name, path), target)
+    table.open().repair()
+    table.record_checksums()
+    return paths

@@ -3,30 +3,27 @@
 Each document row keeps its MinHash signature and LSH band keys (schema 1.2), so a run finds
 the earlier documents its new ones duplicate by reading those columns, never the text: one
 vectorised pass over the stored band keys gives the candidates, and their stored signatures
-verify them. A cluster's canonical is the row written as canonical, unless a later change in
-``OUT/cluster_changes`` names another. What the canonical policy ranks by (``url``, ``site``,
-``issuer``, ``release_status``, ``published_at``, ``text_length``) is read too, so an earlier
-canonical and a newcomer are ranked alike.
+verify them. A cluster's canonical is the row marked canonical (the dataset keeps the mark
+current); a run's own canonical changes are applied in memory as it goes. What the canonical
+policy ranks by (``url``, ``site``, ``issuer``, ``release_status``, ``published_at``,
+``text_length``) is read too, so an earlier canonical and a newcomer are ranked alike.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
-from pressroom.dataset.canonicals import current_canonicals, read_cluster_changes
 from pressroom.dataset.dataset import Dataset
-from pressroom.dataset.writer import parquet_files, read_as
 from pressroom.dedup.minhash import from_bytes, jaccard
 from pressroom.dedup.settings import DedupSettings
+from pressroom.schemas import ClusterChange, Document
 
 COLUMNS = pa.schema(
     [
@@ -84,43 +81,41 @@ class History:
         table: pa.Table,
         changes: Mapping[str, str],
         settings: DedupSettings,
-        files: Sequence[tuple[Path, int]] = (),
+        read_texts: Callable[[set[str]], dict[str, str]] | None = None,
     ):
         self.table = table
         self.settings = settings
-        self.files = list(files)
-        """Each file the table was read from, with its number of rows (in table order): where
-        the few texts a run needs are read (``texts``)."""
+        self.changes = dict(changes)
+        """cluster_id -> canonical doc_id, for the clusters whose canonical changed since the
+        table was read."""
+        self._read_texts = read_texts
         self._row_of_hash = _first_rows(table.column("content_hash").to_pylist())
         self._row_of_doc = _first_rows(table.column("doc_id").to_pylist())
         self._canonical = current_canonicals(table, changes)
 
     @classmethod
     def load(cls, dataset: Dataset, settings: DedupSettings = DedupSettings()) -> History:
-        """The documents and canonical changes already under ``out``."""
-        files = parquet_files(dataset.documents)
-        tables = [read_as(file, COLUMNS) for file in files]
-        table = pa.concat_tables(tables) if tables else COLUMNS.empty_table()
-        changes = read_cluster_changes(dataset.cluster_changes)
-        sizes = [t.num_rows for t in tables]
-        return cls(table, changes, settings, list(zip(files, sizes, strict=True)))
+        """The documents already in ``dataset`` (its latest version)."""
+        return cls(dataset.read_documents(COLUMNS.names), {}, settings, dataset.texts)
 
     @classmethod
     def empty(cls, settings: DedupSettings = DedupSettings()) -> History:
         """The history of a dataset that holds nothing yet."""
         return cls(COLUMNS.empty_table(), {}, settings)
 
-    def refreshed(self, dataset: Dataset) -> History:
-        """This history with the documents written to ``dataset`` since it was read (a run's own
-        earlier chunks): only the new files are read (and the small change log)."""
-        read = {file for file, _ in self.files}
-        new = [file for file in parquet_files(dataset.documents) if file not in read]
-        if not new:
-            return self
-        tables = [read_as(file, COLUMNS) for file in new]
-        table = pa.concat_tables([self.table, *tables])
-        files = self.files + [(file, t.num_rows) for file, t in zip(new, tables, strict=True)]
-        return History(table, read_cluster_changes(dataset.cluster_changes), self.settings, files)
+    def extended(self, docs: Sequence[Document], changes: Sequence[ClusterChange]) -> History:
+        """This history with a chunk's documents and canonical changes added (what the run
+        writes next), without reading the dataset again."""
+        rows = [
+            {name: getattr(doc, name, None) for name in COLUMNS.names}
+            | {"text_length": len(doc.text)}
+            for doc in docs
+        ]
+        table = pa.concat_tables(
+            [self.table.cast(COLUMNS), pa.Table.from_pylist(rows, schema=COLUMNS)]
+        )
+        latest = {change.cluster_id: change.canonical for change in changes}
+        return History(table, self.changes | latest, self.settings, self._read_texts)
 
     def __len__(self) -> int:
         return self.table.num_rows
@@ -239,20 +234,9 @@ class History:
         }
 
     def texts(self, doc_ids: set[str]) -> dict[str, str]:
-        """The stored text of each of ``doc_ids``: only those rows are taken, from the files
-        that hold them."""
-        wanted = sorted(self._row_of_doc[d] for d in doc_ids if d in self._row_of_doc)
-        found: dict[str, str] = {}
-        first = 0
-        for file, rows in self.files:
-            local = [row - first for row in wanted if first <= row < first + rows]
-            first += rows
-            if local:
-                table = ds.dataset(file, format="parquet").take(local, columns=["doc_id", "text"])
-                found.update(
-                    zip(table["doc_id"].to_pylist(), table["text"].to_pylist(), strict=True)
-                )
-        return found
+        """The stored text of each of ``doc_ids`` (read from the dataset)."""
+        wanted = {d for d in doc_ids if d in self._row_of_doc}
+        return self._read_texts(wanted) if self._read_texts and wanted else {}
 
     def _cluster_of_row(self, row: int) -> str:
         return self.table.column("cluster_id")[row].as_py()
@@ -273,6 +257,23 @@ class History:
             record["issuer"],
             record["release_status"],
         )
+
+
+def current_canonicals(documents: pa.Table, changes: Mapping[str, str]) -> dict[str, str]:
+    """cluster_id -> canonical doc_id, from ``documents`` (with ``doc_id``, ``cluster_id`` and
+    ``is_canonical``) and ``changes``; a change whose new canonical is not among ``documents``
+    is ignored."""
+    marked = pc.filter(documents, documents.column("is_canonical"))
+    canonical = dict(
+        zip(
+            marked.column("cluster_id").to_pylist(),
+            marked.column("doc_id").to_pylist(),
+            strict=True,
+        )
+    )
+    present = set(documents.column("doc_id").to_pylist())
+    canonical.update({c: d for c, d in changes.items() if d in present})
+    return canonical
 
 
 def _first_rows(values: list[str]) -> dict[str, int]:

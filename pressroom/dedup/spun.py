@@ -21,7 +21,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from pressroom.dataset import read_rows
 from pressroom.dataset.dataset import Dataset
 from pressroom.dedup.clusters import SPUN_CANONICAL_REPLACED, canonical_order, merge_clusters
 from pressroom.dedup.history import History
@@ -98,7 +97,7 @@ def earlier_references(dataset: Dataset, history: History | None = None) -> list
             row["issuer"],
             row["release_status"],
         )
-        for row in read_rows(dataset.documents, columns, where)
+        for row in dataset.read_documents(columns, where).to_pylist()
         if current is None or current.get(row["cluster_id"]) == row["doc_id"]
     ]
 
@@ -108,7 +107,7 @@ def earlier_spun_canonicals(dataset: Dataset, history: History) -> list[Referenc
     columns = ["doc_id", "cluster_id", "text"]
     return [
         Reference(row["doc_id"], row["cluster_id"], row["text"], is_spun=True)
-        for row in read_rows(dataset.documents, columns, [("is_spun", "==", True)])
+        for row in dataset.read_documents(columns, [("is_spun", "==", True)]).to_pylist()
         if history.canonical(row["cluster_id"]).doc_id == row["doc_id"]
     ]
 

@@ -16,9 +16,10 @@ from pressroom.stages.base import Stage, StageOutput
 class Deduplicate(Stage):
     """Cluster each chunk with itself and with ``dataset`` (none: the chunk alone).
 
-    The dataset's history is read once, at the first chunk, then only the files written since
-    (the run's own earlier chunks) are added. Counts the kinds of copies and the clusters; the
-    canonical changes of earlier clusters go out with the documents.
+    The dataset's history is read once, at the first chunk; each chunk's documents and
+    canonical changes are then added to it in memory (the run writes them before the next
+    chunk). Counts the kinds of copies and the clusters; the canonical changes of earlier
+    clusters go out with the documents.
     """
 
     name = "deduplicate"
@@ -47,8 +48,11 @@ class Deduplicate(Stage):
         """How many clusters of each size the chunks made (size 1: unique documents)."""
 
     def process_batch(self, docs: list[Document]) -> StageOutput:
-        self.history = self._current_history()
+        if self.history is None:
+            self.history = self._first_history()
         stats = deduplicate_chunk(docs, self.history, self.dataset, self.settings, self.spin)
+        if self.dataset is not None:
+            self.history = self.history.extended(docs, stats.changes)
         self.count("exact_duplicates", stats.exact_duplicates)
         self.count("near_duplicates", stats.near_duplicates)
         self.count("spun_copies_clustered", stats.spun_copies)
@@ -59,9 +63,7 @@ class Deduplicate(Stage):
         self.cluster_sizes.update(stats.cluster_sizes)
         return StageOutput(docs, changes=stats.changes)
 
-    def _current_history(self) -> History:
+    def _first_history(self) -> History:
         if self.dataset is None:
-            return self.history or History.empty(self.settings)
-        if self.history is None:
-            return History.load(self.dataset, self.settings)
-        return self.history.refreshed(self.dataset)
+            return History.empty(self.settings)
+        return History.load(self.dataset, self.settings)

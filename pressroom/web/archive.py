@@ -15,7 +15,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pressroom.dataset.writer import atomic_path
+from pressroom.dataset.files import atomic_path
 
 if TYPE_CHECKING:
     from pressroom.web.fetcher import FetchResult

@@ -2,7 +2,6 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -11,10 +10,11 @@ from typer.testing import CliRunner
 
 import pressroom
 from pressroom.cli import app
-from pressroom.dataset import write_documents
+from pressroom.dataset import Dataset
 from pressroom.execution import progress
 from pressroom.flows.ingest import ingest
 from pressroom.report import NoDocumentProduced, reason_group
+from pressroom.schemas import Document
 from tests.hosts import closed_port_url
 from tests.pages import document
 from tests.runs import held_lock, rows, run_pressroom
@@ -114,8 +114,7 @@ def test_console_script_ingests_the_samples_then_finds_them_known(samples, tmp_p
         assert "quarantined 0" in summary
         assert completed.stdout.count(" -> ") == 1  # the summary, once
         assert "Starting temporary server" not in completed.stderr  # Prefect's INFO stays off
-    count = duckdb.sql(f"select count(*) from '{out}/documents/**/*.parquet'").fetchall()
-    assert count == [(5,)]
+    assert rows(out, "select count(*) from DOCS") == [(5,)]
     manifests = [json.loads(path.read_text()) for path in sorted((out / "runs").glob("*.json"))]
     assert [m["counts"]["documents"] for m in manifests] == [5, 5]
     assert [m["failure"] for m in manifests] == [None, None]
@@ -155,7 +154,7 @@ def test_a_missing_input_path_is_an_argument_error(tmp_path):
 
 def test_a_locked_dataset_gives_up_after_the_wait_with_one_line(samples, tmp_path):
     out = tmp_path / "out"
-    write_documents(out, [document("a", "Text of release a.")], "run-1", datetime.now(UTC))
+    Dataset(out).write_chunk([clustered(document("a", "Text of release a."))], [], [], "run-1")
     with held_lock(out):
         started = time.monotonic()
         completed = run_pressroom(
@@ -172,7 +171,9 @@ def test_a_locked_dataset_gives_up_after_the_wait_with_one_line(samples, tmp_pat
     one_line_error(compacted, "gave up after waiting 1 s")
 
 
-@pytest.mark.parametrize("command", [["export", "--to", "x.parquet"], ["compact"]])
+@pytest.mark.parametrize(
+    "command", [["export", "--to", "x.parquet"], ["compact"], ["history"], ["check"], ["vacuum"]]
+)
 def test_export_and_compact_refuse_a_folder_that_is_not_a_dataset(command, tmp_path):
     folder = tmp_path / "not-a-dataset"
     folder.mkdir()
@@ -296,22 +297,39 @@ def test_lexicon_check_passes_on_the_bundled_lexicon_and_fails_on_a_bad_one(tmp_
     assert "found in clean text" in result.output and "'Safety Council'" in result.output
 
 
-def test_export_and_compact_commands(tmp_path):
+def clustered(doc: Document) -> Document:
+    """``doc`` as deduplication leaves a document of its own cluster."""
+    doc.cluster_id, doc.is_canonical = doc.doc_id, True
+    return doc
+
+
+def test_maintenance_commands_keep_what_readers_see(tmp_path):
     out = tmp_path / "out"
     for run, names in (("run-1", ["a", "b"]), ("run-2", ["c"])):
-        docs = [document(name, f"Text of release {name}.") for name in names]
-        for doc in docs:
-            doc.cluster_id = doc.doc_id
-        write_documents(out, docs, run, datetime(2026, 11, 2, tzinfo=UTC))
+        docs = [clustered(document(name, f"Text of release {name}.")) for name in names]
+        Dataset(out).write_chunk(docs, [], [], run)
 
-    compacted = runner.invoke(app, ["compact", str(out)])
+    compacted = runner.invoke(app, ["compact", str(out), "--z-order", "site"])
     assert compacted.exit_code == 0, compacted.output
-    assert "documents: 2 files merged" in compacted.output
+    assert "documents: 2 files into 1" in compacted.output
     exported = runner.invoke(
         app, ["export", str(out), "--canonical", "--to", str(tmp_path / "c.parquet")]
     )
     assert exported.exit_code == 0, exported.output
     assert duckdb.sql(f"select count(*) from '{tmp_path / 'c.parquet'}'").fetchall() == [(3,)]
+    first = str(tmp_path / "1.parquet")  # version 0 created the table, empty
+    pinned = runner.invoke(app, ["export", str(out), "--as-of", "1", "--to", first])
+    assert pinned.exit_code == 0, pinned.output
+    assert duckdb.sql(f"select count(*) from '{first}'").fetchall() == [(2,)]
+    listed = runner.invoke(app, ["history", str(out)])
+    operations = [line.split()[2] for line in listed.output.splitlines()]
+    assert operations == ["OPTIMIZE", "MERGE", "MERGE", "CREATE"]
+    assert runner.invoke(app, ["vacuum", str(out), "--retention-hours", "1"]).exit_code == 2
+    vacuumed = runner.invoke(app, ["vacuum", str(out), "--retention-hours", "0", "--force"])
+    assert vacuumed.exit_code == 0 and "documents: deleted 2 files" in vacuumed.output
+    assert rows(out, "select count(*), count(distinct doc_id) from DOCS") == [(3, 3)]
+    checked = runner.invoke(app, ["check", str(out)])
+    assert checked.exit_code == 0 and "every table reads whole" in checked.output
 
 
 def test_quarantine_reasons_count_alike_failures_together():

@@ -3,14 +3,13 @@ the only evidence; later runs find originals by their stored keys, reading candi
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow.parquet as pq
+from deltalake import write_deltalake
 
 from pressroom.dataset.dataset import Dataset
-from pressroom.dataset.writer import parquet_files, write_cluster_changes, write_documents
 from pressroom.dedup import History, attach_paraphrases, deduplicate
 from pressroom.dedup.clusters import TEXT_PROVENANCE, paraphrase_order
 from pressroom.dedup.paraphrase import MAX_KEYS, anchor_key, fingerprint, paraphrase_score
@@ -45,9 +44,7 @@ def run(out: Path, docs: list[Document], run_id: str) -> list:
     history = History.load(Dataset(out))
     deduplicate(docs, history=history)
     changes = attach_paraphrases(docs, history)
-    now = datetime.now(UTC)
-    write_cluster_changes(out, changes, run_id, now)
-    write_documents(out, docs, run_id, now)
+    Dataset(out).write_chunk(docs, [], changes, run_id)
     return changes
 
 
@@ -145,9 +142,9 @@ def test_an_original_arriving_after_its_paraphrase_replaces_it_as_canonical(tmp_
 def test_rows_written_before_schema_1_5_are_read_and_not_matched_by_keys(tmp_path):
     out = tmp_path / "out"
     run(out, [fixture("sg_statement_original")], "r1")
-    for file in parquet_files(out / "documents"):
-        table = pq.read_table(file)
-        pq.write_table(table.drop_columns(["paraphrase_keys"]), file)
+    table = Dataset(out).read_documents().drop_columns(["paraphrase_keys"])
+    shutil.rmtree(out / "documents")  # the table as a pressroom before 1.5 wrote it
+    write_deltalake(str(out / "documents"), table, partition_by=["ingest_month"])
     history = History.load(Dataset(out))
     assert history.table.column("paraphrase_keys").null_count == len(history)
     copy = fixture("sg_statement_paraphrase")

@@ -5,9 +5,10 @@ import json
 import shutil
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
+from deltalake import DeltaTable
 
+from pressroom.dataset import Dataset
 from pressroom.dataset.maintenance import canonical_documents
 from pressroom.dedup.clusters import RELEASE_HEADER
 from pressroom.flows.ingest import ingest
@@ -118,7 +119,7 @@ def test_spun_seed_is_restored_and_joins_a_clean_original_from_an_earlier_run(
 
     manifest = ingest(paths=[str(samples)], out=str(out))
     assert (manifest["counts"]["spun"], manifest["counts"]["spun_copies_clustered"]) == (1, 1)
-    documents = pq.read_table(out / "documents").to_pylist()
+    documents = Dataset(out).read_documents().to_pylist()
     seeds = {Path(d["source_uri"]).name[:3]: d for d in documents if "/samples/" in d["source_uri"]}
 
     spun = seeds.pop("001")
@@ -147,13 +148,15 @@ def test_a_large_input_is_ingested_chunk_by_chunk_with_the_same_result(
     # settings as plain data, as a deployment's JSON parameters give them; 9 files: 3 chunks
     manifest = ingest(paths=corpus, out=str(chunked), settings={"chunk_size": 4})
 
-    assert manifest["chunks"] == 3 and len(manifest["files_written"]["documents"]) == 3
+    assert manifest["chunks"] == 3 and len(manifest["documents_versions"]) == 3
     assert manifest["counts"]["written"] == 8 and manifest["counts"]["quarantined"] == 1
     # the copy of a seed and the updated release met their originals in a later chunk: each
     # joined the earlier cluster, or replaced its canonical (the policy ranked it first)
     counts = manifest["counts"]
     assert counts["earlier_duplicates"] + counts["canonical_changes"] == 2
-    assert len(list((chunked / "documents").rglob("part-*-000?.parquet"))) == 3
+    commits = DeltaTable(str(chunked / "documents")).history()
+    parts = [commit["pressroom.part"] for commit in commits if commit["operation"] == "MERGE"]
+    assert sorted(parts) == ["0000", "0001", "0002"]  # one commit per chunk
 
     def clusters(out: Path) -> set[frozenset[str]]:
         """The documents of each cluster (a cluster keeps the id of its first canonical, which
@@ -162,7 +165,7 @@ def test_a_large_input_is_ingested_chunk_by_chunk_with_the_same_result(
         return {frozenset(doc_ids) for (doc_ids,) in groups}
 
     def canonicals(out: Path) -> list[str]:
-        return sorted(canonical_documents(out).column("doc_id").to_pylist())
+        return sorted(canonical_documents(Dataset(out)).column("doc_id").to_pylist())
 
     assert clusters(chunked) == clusters(whole)
     assert canonicals(chunked) == canonicals(whole)
@@ -173,7 +176,7 @@ def test_a_large_input_is_ingested_chunk_by_chunk_with_the_same_result(
 
 def _documents(out: Path) -> dict[str, dict]:
     """The dataset's rows by input file name (without extension)."""
-    table = pq.read_table(out / "documents").to_pylist()
+    table = Dataset(out).read_documents().to_pylist()
     return {Path(d["source_uri"]).stem: d for d in table}
 
 
@@ -227,13 +230,13 @@ def test_a_clean_original_beside_its_paraphrases_is_never_edited_in_any_order(
         assert original["repairs"] == [] and original["text"] == original["extracted_text"]
         assert not original["spin_flags"], order
         assert len({d["cluster_id"] for d in docs.values()}) == 1, order
-        canonicals = canonical_documents(out).column("doc_id").to_pylist()
+        canonicals = canonical_documents(Dataset(out)).column("doc_id").to_pylist()
         assert canonicals == [original["doc_id"]], order
         for name in ("sg_statement_paraphrase", "sg_statement_paraphrase_variant"):
             copy = docs[name]
             assert copy["text"] == copy["extracted_text"] and not copy["repairs"], order
         if order == "copies first":  # the earlier canonical is replaced, and why is recorded
-            (change,) = pq.read_table(out / "cluster_changes").to_pylist()
+            (change,) = Dataset(out).cluster_changes.read().to_pylist()
             assert change["canonical"] == original["doc_id"]
             assert change["reason"] == RELEASE_HEADER
         else:
@@ -250,6 +253,6 @@ def test_english_canonicals_carry_the_keys_later_runs_find_paraphrase_originals_
     shutil.copy(FIXTURES / "sg_statement_original.txt", inbox)
     out = tmp_path / "out"
     ingest(paths=[str(inbox)], out=str(out))
-    (row,) = pq.read_table(out / "documents").to_pylist()
+    (row,) = Dataset(out).read_documents().to_pylist()
     assert row["schema_version"] == SCHEMA_VERSION
     assert 12 <= len(row["paraphrase_keys"]) <= 64

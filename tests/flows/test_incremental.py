@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -12,10 +11,14 @@ import threading
 from pathlib import Path
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.concurrency.sync import concurrency
 
+from pressroom.dataset import Dataset
 from pressroom.dataset.lock import DatasetLocked, dataset_lock
 from pressroom.dataset.maintenance import canonical_documents, compact, read_table
 from pressroom.flows.ingest import ingest
+from pressroom.flows.writer import limit_name
 from pressroom.settings import IngestSettings
 from tests.pages import PARAGRAPHS, article_html
 from tests.runs import held_lock, rows
@@ -57,7 +60,7 @@ def clusters(out: Path) -> set[frozenset[str]]:
 
 
 def canonicals(out: Path) -> set[str]:
-    return set(canonical_documents(out).column("doc_id").to_pylist())
+    return set(canonical_documents(Dataset(out)).column("doc_id").to_pylist())
 
 
 def test_three_overlapping_runs_give_the_dataset_of_one_run(prefect_api, inputs, tmp_path):
@@ -73,8 +76,8 @@ def test_three_overlapping_runs_give_the_dataset_of_one_run(prefect_api, inputs,
     assert rows(parts, "select count(*) from DOCS") == rows(whole, "select count(*) from DOCS")
     assert clusters(parts) == clusters(whole)
     assert canonicals(parts) == canonicals(whole)
-    reasons = rows(parts, f"select reason from '{parts}/cluster_changes/*.parquet'")
-    assert ("a clean document replaces a spun canonical",) in reasons
+    reasons = Dataset(parts).cluster_changes.read(["reason"]).column("reason").to_pylist()
+    assert "a clean document replaces a spun canonical" in reasons
 
 
 def test_concurrent_runs_wait_for_each_other(prefect_api, inputs, tmp_path):
@@ -114,16 +117,21 @@ def test_a_run_that_cannot_get_the_lock_fails_clearly(prefect_api, inputs, tmp_p
 
 KILL_DURING_WRITE = """
 import os, signal, sys
-import pyarrow.parquet as pq
-import pressroom.dataset.writer as writer
+from pressroom.dataset.table import Table
 
-real_write_table = pq.write_table
+real_write = Table.write
 
-def write_half_then_die(table, where, **options):
-    real_write_table(table.slice(0, max(1, table.num_rows // 2)), where, **options)
+def die_before_the_documents_commit(self, rows, metadata, updates=None):
+    if self.spec.name != "documents":
+        return real_write(self, rows, metadata, updates)
+    # the chunk's quarantine and change commits are made; a data file without its commit, as
+    # a write killed before committing leaves it, then the kill
+    orphan = os.path.join(sys.argv[1], "documents", "part-orphan.parquet")
+    with open(orphan, "wb") as file:
+        file.write(b"PAR1 half a data file")
     os.kill(os.getpid(), signal.SIGKILL)
 
-writer.pq.write_table = write_half_then_die
+Table.write = die_before_the_documents_commit
 from pressroom.flows.ingest import ingest
 ingest(paths=sys.argv[2:], out=sys.argv[1])
 """
@@ -168,23 +176,48 @@ def test_a_run_killed_while_writing_leaves_a_readable_dataset_and_reruns_cleanly
     assert canonicals(out) == canonicals(uninterrupted)
 
 
-def test_compaction_merges_partitions_without_changing_what_readers_see(
-    prefect_api, inputs, tmp_path
-):
+def test_compaction_rewrites_files_without_changing_what_readers_see(prefect_api, inputs, tmp_path):
     out = tmp_path / "out"
     for names in (["000", "001"], ["002", "copy"], ["003", "original"]):
         run(names, inputs, out)
-    before = read_table(out, "documents").sort_by("doc_id")
-    canonical_before = canonicals(out)
+    dataset = Dataset(out)
+    before = read_table(dataset, "documents").sort_by("doc_id")
+    canonical_before, version_before = canonicals(out), dataset.documents.version()
+    files_before = len(dataset.documents.open().file_uris())
 
-    assert compact(out)["documents"] == 3
-    files = list((out / "documents").rglob("*.parquet"))
-    assert len(files) == 1
-    manifests = [json.loads(path.read_text()) for path in sorted((out / "runs").glob("*.json"))]
-    for manifest in manifests:  # they name the merged file, and say what was merged into it
-        assert manifest["files_written"]["documents"] == [str(files[0])]
-        (merge,) = manifest["compacted"]
-        assert list(merge["files"].values()) == [str(files[0])]
-        assert not any(Path(name).exists() for name in merge["files"])
-    assert read_table(out, "documents").sort_by("doc_id").equals(before)
+    done = compact(dataset)["documents"]
+    assert done.removed == files_before > done.added == 1
+    assert read_table(dataset, "documents").sort_by("doc_id").equals(before)
     assert canonicals(out) == canonical_before
+    pinned = read_table(dataset, "documents", version_before).sort_by("doc_id")
+    assert pinned.equals(before)  # a reader of the version before compaction still reads it
+
+
+def test_runs_on_other_machines_take_turns_through_the_servers_concurrency_limit(
+    prefect_api, inputs, tmp_path
+):
+    """Another machine's run holds the dataset's global concurrency limit (its local lock is
+    elsewhere): a run here waits for it, then goes on once it is released."""
+    out = tmp_path / "out"
+    run(["000"], inputs, out)  # creates the limit, with one slot
+    name = limit_name(Dataset(out))
+    with get_client(sync_client=True) as client:
+        assert client.read_global_concurrency_limit_by_name(name).limit == 1
+    taken, release = threading.Event(), threading.Event()
+
+    def other_machine() -> None:
+        with concurrency(name, occupy=1, timeout_seconds=30, strict=True):
+            taken.set()
+            release.wait(timeout=120)
+
+    holder = threading.Thread(target=other_machine)
+    holder.start()
+    assert taken.wait(timeout=60)
+    try:
+        with pytest.raises(DatasetLocked, match=f"global concurrency limit {name}"):
+            run(["001"], inputs, out, settings=IngestSettings(lock_wait_s=1))
+    finally:
+        release.set()
+        holder.join(timeout=60)
+    run(["001"], inputs, out, settings=IngestSettings(lock_wait_s=1))
+    assert rows(out, "select count(*) from DOCS") == [(2,)]

@@ -17,6 +17,8 @@ from email.message import Message
 import pytest
 from werkzeug import Request, Response
 
+from pressroom.dataset import Dataset
+from pressroom.dataset.location import Location
 from pressroom.dataset.maintenance import canonical_documents
 from pressroom.flows.ingest import NoDocumentProduced, ingest
 from pressroom.settings import FetchSettings, IngestSettings
@@ -336,7 +338,7 @@ def test_a_chunked_run_writes_the_rows_of_a_one_chunk_run(prefect_api, tmp_path)
         )
 
     assert one["chunks"] == 1  # 17 pages, in batches of up to 3 when chunked:
-    assert len(chunked["files_written"]["documents"]) == chunked["chunks"] >= 5
+    assert len(chunked["documents_versions"]) == chunked["chunks"] >= 5  # a commit per chunk
     for query in (
         "select doc_id, source_uri, text from DOCS order by doc_id",
         "select item_id, source_uri, stage, error from QUARANTINE",
@@ -344,7 +346,9 @@ def test_a_chunked_run_writes_the_rows_of_a_one_chunk_run(prefect_api, tmp_path)
         assert rows(tmp_path / "chunked", query) == rows(tmp_path / "one", query)
     assert clusters(tmp_path / "chunked") == clusters(tmp_path / "one")
     assert len(clusters(tmp_path / "one")) == 15  # a near and an exact pair
-    canonical = [canonical_documents(tmp_path / name)["doc_id"] for name in ("one", "chunked")]
+    canonical = [
+        canonical_documents(Dataset(tmp_path / name))["doc_id"] for name in ("one", "chunked")
+    ]
     assert canonical[0] == canonical[1]
     pages = sorted(set(urls) - {hosts.url(2, "/p/5")})
     assert stored_urls(tmp_path / "chunked") == stored_urls(tmp_path / "one") == pages
@@ -415,7 +419,7 @@ def test_a_run_killed_after_two_chunks_saved_the_validators_of_their_rows_only(t
 
 def stored_urls(out) -> list[str]:
     """The URLs whose validators the dataset holds, sorted."""
-    return sorted(load_validators(out / "state"))
+    return sorted(load_validators(Location.of(out)))
 
 
 def test_urls_of_a_batch_whose_task_failed_are_quarantined_with_its_error(
