@@ -156,11 +156,20 @@ def test_corrupt_column_data_is_caught_and_dropped(out, samples, pressroom):
     assert_caught_and_repaired(out, samples, damaged, pressroom)
 
 
-@pytest.mark.parametrize("damage", [truncate_half, truncate_empty, not_parquet])
-def test_truncated_or_foreign_data_file_is_caught_and_dropped(out, samples, pressroom, damage):
+def test_a_truncated_data_file_is_caught_and_dropped(out, samples, pressroom):
+    [damaged] = data_files(out, "documents")
+    truncate_half(damaged)
+    assert_caught_and_repaired(out, samples, damaged, pressroom)
+
+
+@pytest.mark.parametrize("damage", [truncate_empty, not_parquet])
+def test_an_empty_or_foreign_data_file_is_caught_and_dropped(out, pressroom, damage):
+    """As a truncated one (the run refuses it alike: the same check, tested above)."""
     [damaged] = data_files(out, "documents")
     damage(damaged)
-    assert_caught_and_repaired(out, samples, damaged, pressroom)
+    assert_names_file_and_repairs(error_line(pressroom("check", out)), damaged)
+    assert pressroom("check", out, "--drop-damaged").returncode == 0
+    assert pressroom("check", out).returncode == 0 and document_count(out) == 0
 
 
 def as_documents_types(table: pa.Table) -> pa.Table:
