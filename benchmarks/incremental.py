@@ -380,7 +380,7 @@ def part_two(pools: Pools, history: int, new: int, scratch: Path) -> None:
     match_s, _ = timed(lambda: [index.best_match(text, similarity) for text in texts])
     spun_s, spun_canonicals = timed(earlier_spun_canonicals, dataset, loaded)
     reads = [
-        ("Dataset.verify", verify_s, "every data file of every table decoded, at the start"),
+        ("Dataset.verify", verify_s, "every data file's checksum (or decoding), at the start"),
         ("Dataset.doc_ids", ids_s, "once per run; the writes keep it current"),
         ("History.load", load_s, f"{len(loaded)} rows, dedup columns only"),
         (

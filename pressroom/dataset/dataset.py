@@ -239,8 +239,9 @@ class Dataset:
         )
 
     def write_manifest(self, manifest: dict) -> str:
-        """Add the run's manifest to the ``manifests`` table (its commit names the run) and
-        write it as ``runs/<run_id>.json``; return where the JSON copy is."""
+        """Add the run's manifest to the ``manifests`` table (its commit carries the run id and
+        the manifest as metadata) and write it as ``runs/<run_id>.json``; return where the JSON
+        copy is."""
         text = json.dumps(manifest, indent=2, default=str) + "\n"
         row = {
             "run_id": manifest["run_id"],
@@ -252,6 +253,7 @@ class Dataset:
         metadata = {
             "pressroom.run_id": manifest["run_id"],
             "pressroom.documents_written": str(counts.get("written", 0)),
+            "pressroom.manifest": json.dumps(manifest, default=str),
         }
         self.manifests.write(_table([row], RUNS), metadata)
         name = f"{manifest['run_id']}.json"

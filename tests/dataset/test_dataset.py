@@ -1,5 +1,6 @@
 """The dataset's Delta tables: commits, reruns, canonical changes in place, schema checks."""
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -149,3 +150,14 @@ def test_a_failed_local_write_leaves_no_visible_or_temporary_file(tmp_path, monk
     with pytest.raises(OSError, match="disk full"):
         write_table_atomic(pa.table({"x": [1]}), target)
     assert list(target.parent.iterdir()) == []
+
+
+def test_a_runs_manifest_travels_in_its_commit(tmp_path):
+    manifest = {"run_id": "run-1", "started_at": "2026-12-01T10:00:00+00:00"}
+    manifest |= {"finished_at": "2026-12-01T10:01:00+00:00", "counts": {"written": 3}}
+    path = Dataset(tmp_path).write_manifest(manifest)
+    commit = DeltaTable(str(tmp_path / "manifests")).history()[0]
+    assert json.loads(commit["pressroom.manifest"]) == manifest
+    assert commit["pressroom.documents_written"] == "3"
+    assert Dataset(tmp_path).read_manifests() == [manifest]
+    assert json.loads(Path(path).read_text()) == manifest
