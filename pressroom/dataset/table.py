@@ -118,14 +118,20 @@ class Table:
         predates come back as nulls. Raises
         :class:`DatasetDamaged` naming a data file that cannot be read."""
         schema = _nullable(_select(self.spec.schema, columns))
-        needed = _nullable(_select(self.spec.schema, [*schema.names, *(c for c, _, _ in where)]))
+        tested = _nullable(_select(self.spec.schema, [c for c, _, _ in where]))
+        needed = _nullable(_select(self.spec.schema, [*schema.names, *tested.names]))
         table = self.open(version)
         if table is None:
             return schema.empty_table()
-        parts = [self._read_file(path, partition, needed) for path, partition in _files(table)]
+        matching = pq.filters_to_expression([list(where)]) if where else None
+        parts = []
+        for path, partition in _files(table):
+            if matching is None:
+                parts.append(self._read_file(path, partition, needed))
+            # the tested columns first: a file without a match is not read further
+            elif self._read_file(path, partition, tested).filter(matching).num_rows:
+                parts.append(self._read_file(path, partition, needed).filter(matching))
         rows = pa.concat_tables(parts) if parts else needed.empty_table()
-        if where:
-            rows = rows.filter(pq.filters_to_expression([list(where)]))
         return rows.select(schema.names)
 
     def ids(self) -> set[str]:
