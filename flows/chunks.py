@@ -3,7 +3,6 @@ extraction submitted as soon as its files are at hand."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +35,6 @@ class Chunk:
     last: bool = False
     """No chunk follows."""
     number: int = 0
-    started: float = field(default_factory=time.perf_counter)
 
     @property
     def part(self) -> str:

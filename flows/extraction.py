@@ -1,5 +1,5 @@
-"""The extract stage of the ``ingest`` flow: batches of files extracted as concurrent tasks, on a
-pool of sandbox processes kept for the whole run, or on a Dask cluster."""
+"""The extract stage of the ``ingest`` flow: batches of files extracted as concurrent tasks, on the
+run's sandbox processes, or on a Dask cluster."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.settings import PREFECT_API_URL
 from prefect.task_runners import TaskRunner
+from prefect.utilities.annotations import quote
 
 from pressroom import pipeline
 from pressroom.execution import progress
@@ -58,15 +59,20 @@ def extract_batch(
 
 @contextmanager
 def extraction(
-    extract: Extract, read: ReadSettings, dask_address: str | None, flow_module: ModuleType
+    extract: Extract,
+    read: ReadSettings,
+    sandboxes: SandboxPool,
+    dask_address: str | None,
+    flow_module: ModuleType,
 ) -> Iterator[Submit]:
     """A function submitting an extract-batch task for some files: to the flow's task runner,
-    with a pool of ``extract.workers`` sandbox processes, or to the Dask cluster at
-    ``dask_address`` (the tasks carry the flow run's context, so the workers must be able to
-    load ``flow_module``, the flow's)."""
+    on the run's ``sandboxes``, or to the Dask cluster at ``dask_address`` (the tasks carry the
+    flow run's context, so the workers must be able to load ``flow_module``, the flow's)."""
     if not dask_address:
-        with extract.sandboxes() as pool:
-            yield lambda files, known: extract_batch.submit(files, extract, read, pool, known)
+        # quote(known): Prefect takes the ids as they are, without visiting each one
+        yield lambda files, known: extract_batch.submit(
+            files, extract, read, sandboxes, quote(known)
+        )
         return
     if flow_module.__name__ != "pressroom.flows.ingest":
         # loaded from its file path, as deployments load it, the flow's module is unknown to
@@ -80,7 +86,7 @@ def extraction(
                 "extract": extract,
                 "read": read,
                 "sandboxes": None,
-                "known": known,
+                "known": quote(known),
             }
             future = runner.submit(extract_batch, parameters)
             # the workers' progress calls reach no listener: advance once the batch is back

@@ -23,6 +23,7 @@ from prefect import flow, get_run_logger, runtime, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from pressroom import pipeline
 from pressroom.dataset.dataset import Dataset, WrittenChunk
@@ -33,12 +34,13 @@ from pressroom.flows.web import WebFetch
 from pressroom.flows.writer import one_writer
 from pressroom.pipeline import ChunkResult
 from pressroom.report import NoDocumentProduced, summary_lines, summary_markdown
-from pressroom.run import RunTotals
+from pressroom.run import RunTotals, seconds_since_process_start
 from pressroom.schemas import Document, QuarantineRecord
 from pressroom.settings import IngestSettings
 from pressroom.sources import require_existing
 from pressroom.stages.base import Stage
 from pressroom.stages.extract import Extract
+from pressroom.stages.sandboxes import sandbox_pool
 from pressroom.web.specs import SourceSpec, local_paths, plan_sources, web_specs
 from pressroom.web.validators import save_validators
 
@@ -86,6 +88,7 @@ def ingest(
     specs = plan_sources(paths, sources_file, include or (), exclude or (), since)
     require_existing(local_paths(specs))  # before the lock: nothing is created
     with one_writer(dataset, f"run {totals.run_id}", settings.lock_wait_s):
+        totals.timings["start"] = seconds_since_process_start()  # the lock wait included
         return _ingest(specs, totals, dataset, dask_address)
 
 
@@ -98,34 +101,43 @@ def _ingest(
     dataset.verify()  # raises DatasetDamaged, naming the file and the way to repair it
     totals.timings["verify"] = time.perf_counter() - clock
     files, web_sources = pipeline.discover(local_paths(specs)), web_specs(specs)
+    totals.timings["discover"] = time.perf_counter() - clock - totals.timings["verify"]
     logger.info("run %s: %d local files, %d web sources", run_id, len(files), len(web_sources))
     if not files and not web_sources:
         logger.warning("no input files found under %s", ", ".join(totals.inputs))
     progress.expect("extract", len(files))
-    extract = Extract(settings.extract, settings.workers)
-    stages, web = pipeline.build_stages(settings, dataset), WebFetch()
-    with extraction(extract, settings.read, dask_address, sys.modules[__name__]) as submit:
+    extract, web = Extract(settings.extract, settings.workers), WebFetch()
+    flow_module = sys.modules[__name__]
+    with (
+        sandbox_pool(settings.workers) as sandboxes,
+        extraction(extract, settings.read, sandboxes, dask_address, flow_module) as submit,
+    ):
+        stages, clock = pipeline.build_stages(settings, dataset, sandboxes), time.perf_counter()
         for chunk in chunks(files, web_sources, submit, settings, dataset, run_id, web):
             if chunk.part:
                 logger.info("chunk %s: %d files or fetched pages", chunk.part, chunk.size)
             batches = [future.result() for future in chunk.futures]
             chunk.futures.clear()  # its documents are kept while the chunk is worked on
-            totals.timings["extract"] += time.perf_counter() - chunk.started
+            totals.timings["extract"] += time.perf_counter() - clock
             docs = [doc for batch in batches for doc in batch.documents]
             failures = chunk.failures + [f for batch in batches for f in batch.failures]
-            result = run_stages(docs, stages, failures)
+            # quote(): Prefect takes the documents as they are, without visiting each one
+            result = run_stages(quote(docs), stages, quote(failures))
             clock = time.perf_counter()
-            written = write(dataset, result, run_id, chunk.part)
+            written = write(dataset, quote(result), run_id, chunk.part)
             save_validators(dataset.location, chunk.validators)  # a 304 finds the rows
-            totals.timings["write"] += time.perf_counter() - clock
             totals.add_chunk(batches, result, written)
+            totals.timings["write"] += time.perf_counter() - clock
+            clock = time.perf_counter()
     if web_sources:
         totals.timings["fetch"] = web.seconds
     sources = {"files": len(files), "web_sources": len(web_sources)}
     flow_run_id = str(runtime.flow_run.id) if runtime.flow_run.id else None
+    clock = time.perf_counter()
+    _publish(totals.manifest(dataset.out, stages, sources, web.as_dict(), flow_run_id), totals)
+    totals.timings["publish"] = time.perf_counter() - clock
     manifest = totals.manifest(dataset.out, stages, sources, web.as_dict(), flow_run_id)
     dataset.write_manifest(manifest)
-    _publish(manifest, totals)
     if manifest["failure"]:
         raise NoDocumentProduced(manifest["failure"], manifest)
     return manifest

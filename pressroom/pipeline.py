@@ -17,7 +17,7 @@ from pathlib import Path
 from pressroom.dataset.dataset import Dataset
 from pressroom.dedup.spun import earlier_references
 from pressroom.execution import progress
-from pressroom.execution.sandbox import SandboxPool, start_fork_server
+from pressroom.execution.sandbox import SandboxPool
 from pressroom.schemas import ClusterChange, Document, QuarantineRecord, RawDocument
 from pressroom.settings import IngestSettings, ReadSettings
 from pressroom.sources import iter_input_files, read_file
@@ -29,15 +29,21 @@ from pressroom.stages.repair import Repair
 
 
 def build_stages(
-    settings: IngestSettings = IngestSettings(), dataset: Dataset | None = None
+    settings: IngestSettings = IngestSettings(),
+    dataset: Dataset | None = None,
+    sandboxes: SandboxPool | None = None,
 ) -> list[Stage]:
     """The stages after extraction, in order; ``dataset`` is the one a run writes to (None: a
-    chunk deduplicated alone, as the one-file commands do)."""
+    chunk deduplicated alone, as the one-file commands do), ``sandboxes`` the run's sandbox
+    processes, which repair shares with extraction (None: repair starts its own for a large
+    chunk)."""
+    repair = Repair(settings.spin, settings.workers, partial(clean_canonical_texts, dataset))
+    repair.pool = sandboxes
     return [
         DropRepeated(),
         SiteBoilerplate(settings.boilerplate),
         *settings.filters.stages(),
-        Repair(settings.spin, settings.workers, partial(clean_canonical_texts, dataset)),
+        repair,
         Deduplicate(settings.dedup, settings.spin, dataset),
     ]
 
@@ -93,12 +99,6 @@ class BatchResult:
 def discover(paths: Iterable[str]) -> list[str]:
     """Every input file under ``paths``, sorted, each once."""
     return list(dict.fromkeys(str(p) for p in iter_input_files(paths)))
-
-
-def start_extraction_server() -> None:
-    """Start the extraction sandboxes' fork server now, in the background (it loads the
-    extraction libraries and the language model), so that the first sandbox starts warm."""
-    start_fork_server(Extract.preload)
 
 
 def extract_files(

@@ -3,11 +3,13 @@ manifest it writes to ``OUT/runs/<run_id>.json``."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pressroom
 from pressroom.dataset.dataset import WrittenChunk
@@ -23,6 +25,16 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
+def seconds_since_process_start() -> float:
+    """How long this process has been running (Linux's /proc; 0 elsewhere)."""
+    try:
+        started = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return max(0.0, uptime - started / os.sysconf("SC_CLK_TCK"))
+
+
 @dataclass
 class RunTotals:
     """What a run has done so far, added up chunk by chunk."""
@@ -33,6 +45,9 @@ class RunTotals:
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     counts: Counter[str] = field(default_factory=Counter)
     timings: Counter[str] = field(default_factory=Counter)
+    """Seconds of each part of the run, in the order they come: they add up to its wall time
+    but for the manifest's own writing and the process's exit (``fetch`` runs alongside
+    ``extract``)."""
     quarantined_by_stage: Counter[str] = field(default_factory=Counter)
     quarantined_by_reason: Counter[str] = field(default_factory=Counter)
     quarantine_reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -85,7 +100,8 @@ class RunTotals:
         for stage in stages:
             renames = _OWN_COUNTS.get(stage.name, {})
             counts.update({renames.get(k, k): v for k, v in stage.stats.counts.items()})
-            timings[stage.name] += stage.stats.seconds
+            timings[stage.name] += stage.stats.seconds - sum(stage.stats.parts.values())
+            timings.update(stage.stats.parts)
             if isinstance(stage, Deduplicate):
                 cluster_sizes = stage.cluster_sizes
         counts["documents"] = counts["written"] + counts["already_present"]

@@ -3,7 +3,7 @@ import time
 import pytest
 
 from pressroom.execution.sandbox import ItemTimeout, Sandbox, SandboxStartError, WorkerDied
-from tests.workers import broken_warm_up, echo_or_fail
+from tests.workers import broken_warm_up, echo_or_fail, process_id
 
 
 def test_results_errors_timeouts_and_crashes_are_told_apart_and_the_next_item_works():
@@ -59,3 +59,23 @@ def test_a_map_left_unfinished_does_not_leave_its_last_item_to_the_next_run():
         assert next(outcomes).result == "A"
         outcomes.close()  # "b" was already handed to the child
         assert sandbox.run("c") == "C"
+
+
+def test_one_child_serves_several_functions_each_with_its_own_time_limit():
+    def pid(sandbox: Sandbox, item: str) -> int:
+        (outcome,) = sandbox.map([item], process_id, timeout_s=5.0)
+        return outcome.result[1]
+
+    with Sandbox() as sandbox:
+        first = pid(sandbox, "a")
+        echoed = sandbox.map(["b", "c"], echo_or_fail, timeout_s=5.0)
+        assert [outcome.result for outcome in echoed] == ["B", "C"]
+        assert pid(sandbox, "d") == first  # the same child, told of each new function
+        (slow,) = sandbox.map(["sleep"], echo_or_fail, timeout_s=0.5)
+        assert isinstance(slow.error, ItemTimeout) and "limit of 0.5 s" in str(slow.error)
+        assert pid(sandbox, "e") != first  # the child that overran was replaced
+
+
+def test_a_map_needs_a_function_and_a_time_limit():
+    with pytest.raises(ValueError, match="a function and a time limit"):
+        next(Sandbox().map(["a"]))

@@ -2,6 +2,10 @@
 
 import os
 import time
+from dataclasses import replace
+
+from pressroom.schemas import Document
+from pressroom.stages.base import DocumentStage
 
 
 def echo_or_fail(item: str) -> str:
@@ -16,3 +20,18 @@ def echo_or_fail(item: str) -> str:
 
 def broken_warm_up() -> None:
     raise ImportError("No module named 'py3langid'")
+
+
+def process_id(item: str) -> tuple[str, int]:
+    """The item and the process that saw it."""
+    return item, os.getpid()
+
+
+class StampProcess(DocumentStage):
+    """Sets each document's ``site`` to the id of the process that saw it."""
+
+    name = "stamp"
+    timeout_s = 5.0
+
+    def process(self, doc: Document) -> Document:
+        return replace(doc, site=str(os.getpid()))

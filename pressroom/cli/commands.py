@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -386,6 +387,7 @@ def ingest(
 
     for line in summary_lines(manifest):
         typer.echo(line)
+    gc.freeze()  # the run is over: the interpreter's exit need not walk its objects (seconds)
     if failure:
         raise _fail(EXIT_FAILED, failure)
 
@@ -402,10 +404,9 @@ def _run(
     """Run the ingest flow with the terminal display (on ``server``, or the Prefect server that
     PREFECT_API_URL names); return its manifest and, for a run that produced no document, why.
     Expected failures exit with one line."""
-    from pressroom.pipeline import start_extraction_server
+    from pressroom.stages.sandboxes import start_server
 
-    if not parameters["dask_address"]:
-        start_extraction_server()  # in the background, like the Prefect server
+    start_server()  # the sandboxes' fork server, in the background like the Prefect server
     from deltalake.exceptions import CommitFailedError
 
     from pressroom.cli.local_api import LocalAPIError, connected

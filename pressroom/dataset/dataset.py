@@ -196,7 +196,7 @@ class Dataset:
         self.cluster_changes.write(_table(change_rows, CLUSTER_CHANGES), metadata)
         document_rows = [
             {
-                **asdict(doc),
+                **_fields(doc),
                 **stamp,
                 "text_length": len(doc.text),
                 "ingested_at": now,
@@ -268,6 +268,15 @@ class Dataset:
 
 def _table(rows: list[dict], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _fields(doc: Document) -> dict:
+    """``dataclasses.asdict(doc)`` without its deep copies (a tenth of the time)."""
+    return {
+        **vars(doc),
+        "repairs": [vars(repair) for repair in doc.repairs],
+        "spin_flags": [vars(flag) for flag in doc.spin_flags],
+    }
 
 
 __all__ = [

@@ -163,18 +163,24 @@ def fingerprint(text: str) -> Fingerprint:
     anchors: list[str] = []
     stems: Counter[str] = Counter()
     for match in _TOKEN.finditer(text):
-        before = text[max(0, match.start() - 3) : match.start()]
-        starts_sentence = bool(_SENTENCE_START.search(before))
-        for position, part in enumerate(_parts(match.group())):
+        token = match.group()
+        for position, part in enumerate([token] if token.isalnum() else _parts(token)):
             word = part.lower()
-            name = part[0].isupper() and not (starts_sentence and position == 0)
-            if any(c.isdigit() for c in word) or (
-                len(word) >= 3 and (name or _web_count(word) < ANCHOR_MAX_WEB_COUNT)
-            ):
+            if not word.isalpha() and any(c.isdigit() for c in word):
                 anchors.append(word)
-            elif len(word) >= 3 and _web_count(word) < FUNCTION_WORD_WEB_COUNT:
+            elif len(word) < 3:
+                continue
+            elif part[0].isupper() and not (position == 0 and _starts_sentence(text, match)):
+                anchors.append(word)  # a name
+            elif (count := _web_count(word)) < ANCHOR_MAX_WEB_COUNT:
+                anchors.append(word)
+            elif count < FUNCTION_WORD_WEB_COUNT:
                 stems[word[:STEM_LENGTH]] += 1
     return Fingerprint(tuple(anchors), stems)
+
+
+def _starts_sentence(text: str, match: re.Match[str]) -> bool:
+    return _SENTENCE_START.search(text[max(0, match.start() - 3) : match.start()]) is not None
 
 
 def _common_subsequence(a: Sequence[str], b: Sequence[str]) -> int:

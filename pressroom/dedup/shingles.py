@@ -11,9 +11,10 @@ import sys
 import unicodedata
 from functools import cache
 
-_NON_WORD = re.compile(r"[\W_]+")
+NON_WORD = re.compile(r"[\W_]+")
+"""What the hashing view folds to one space: runs of characters that are not letters or digits."""
 _ASCII_NON_WORD = {c: " " for c in range(128) if not chr(c).isalnum()}
-"""The same characters as ``_NON_WORD`` among ASCII ones, for ``str.translate``."""
+"""The same characters as ``NON_WORD`` among ASCII ones, for ``str.translate``."""
 
 
 @cache
@@ -28,7 +29,7 @@ def hashing_view(text: str) -> str:
     if folded.isascii():  # the common case, several times faster than the expression
         return " ".join(folded.translate(_ASCII_NON_WORD).split())
     folded = unicodedata.normalize("NFKD", folded).translate(_combining_marks())
-    return _NON_WORD.sub(" ", folded).strip()
+    return NON_WORD.sub(" ", folded).strip()
 
 
 def content_hash(text: str) -> str:

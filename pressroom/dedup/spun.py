@@ -143,16 +143,16 @@ def adopt_earlier_spun(
 
 def anchors(text: str) -> set[str]:
     """Words a spinner leaves alone: names, numbers and rare words outside the lexicon."""
-    vocabulary, counts = default_lexicon().vocabulary, web_counts()
+    vocabulary, unigrams = default_lexicon().vocabulary, web_counts().unigrams
     found = set()
-    for token in _TOKEN.findall(text):
+    for token in set(_TOKEN.findall(text)):
         word = token.lower()
-        if len(word) < 3 or word in vocabulary:
+        if len(word) < 3 or word in found or word in vocabulary:
             continue
         if (
             token[0].isupper()
-            or any(c.isdigit() for c in token)
-            or (counts.unigram(word) < ANCHOR_MAX_WEB_COUNT)
+            or (not token.isalpha() and any(c.isdigit() for c in token))
+            or unigrams.get(word, 0) < ANCHOR_MAX_WEB_COUNT
         ):
             found.add(word)
     return found

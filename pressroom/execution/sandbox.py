@@ -1,4 +1,4 @@
-"""Run a function on items in a child process, with a wall-clock limit per item.
+"""Run functions on items in a child process, with a wall-clock limit per item.
 
 Extraction libraries can hang or crash on pathological HTML (timeouts exist only in
 trafilatura's CLI). A child that overruns its limit or dies is killed and replaced; the item
@@ -7,6 +7,10 @@ fails with a clear reason and the next item goes on.
 Children are forked from a server process (multiprocessing's ``forkserver``) that has imported
 the modules of the function once, so a new child starts in milliseconds instead of importing
 everything again. :func:`start_fork_server` starts that server ahead of the first child.
+
+A child is not tied to one function: each ``map`` names the function to apply (sent to the child
+once, when it changes), so one set of children serves every stage of a run that works document by
+document.
 
 No child outlives the run's process, even one killed by SIGKILL: the fork server exits when that
 process does, and the kernel kills each child when the fork server exits.
@@ -51,6 +55,15 @@ class Outcome:
 
 _START_TIMEOUT_S = 120.0
 _END = object()
+
+
+@dataclass(frozen=True)
+class _Use:
+    """Tells a child which function to apply to the items that follow."""
+
+    function: Callable[[Any], Any]
+
+
 _PRCTL = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
 """Linux's prctl(2), found ahead of any fork (None on other systems)."""
 _PR_SET_PDEATHSIG = 1
@@ -82,9 +95,7 @@ def _leave_fork_server() -> None:
     die_with_parent()
 
 
-def _serve(
-    function: Callable[[Any], Any], warm_up: Callable[[], None] | None, connection: Connection
-) -> None:
+def _serve(warm_up: Callable[[], None] | None, connection: Connection) -> None:
     _leave_fork_server()
     try:
         if warm_up is not None:
@@ -93,11 +104,15 @@ def _serve(
         connection.send(f"warm-up failed: {type(error).__name__}: {error}")
         return
     connection.send("ready")
+    function: Callable[[Any], Any] | None = None
     while True:
         try:
             item = connection.recv()
         except EOFError:
             return
+        if isinstance(item, _Use):
+            function = item.function
+            continue
         try:
             connection.send((True, function(item)))
         except Exception as error:  # reported to the parent, which decides what it means
@@ -110,18 +125,19 @@ def _modules(*functions: Callable | None) -> list[str]:
 
 
 class Sandbox:
-    """A child process applying ``function``; use as a context manager.
+    """A child process applying functions to items; use as a context manager.
 
-    ``warm_up`` runs once in each new child before the clock starts (imports, model loading), so
-    that the time limit measures the work on the item alone. ``preload`` names the modules the
-    fork server imports when this sandbox is the first to start it (default: the modules of
-    ``function`` and ``warm_up``).
+    ``function`` and ``timeout_s`` are what :meth:`map` uses unless told otherwise. ``warm_up``
+    runs once in each new child before the clock starts (imports, model loading), so that the
+    time limit measures the work on the item alone. ``preload`` names the modules the fork server
+    imports when this sandbox is the first to start it (default: the modules of ``function`` and
+    ``warm_up``).
     """
 
     def __init__(
         self,
-        function: Callable[[Any], Any],
-        timeout_s: float,
+        function: Callable[[Any], Any] | None = None,
+        timeout_s: float | None = None,
         warm_up: Callable[[], None] | None = None,
         preload: Sequence[str] | None = None,
     ):
@@ -132,6 +148,8 @@ class Sandbox:
         self._context = mp.get_context("forkserver")
         self._process: mp.process.BaseProcess | None = None
         self._connection: Connection | None = None
+        self._applies: Callable[[Any], Any] | None = None
+        """The function the running child applies."""
 
     def __enter__(self) -> Sandbox:
         return self
@@ -146,20 +164,29 @@ class Sandbox:
             raise outcome.error
         return outcome.result
 
-    def map(self, items: Iterable[Any]) -> Iterator[Outcome]:
-        """The outcome of ``function`` on each item, in order.
+    def map(
+        self,
+        items: Iterable[Any],
+        function: Callable[[Any], Any] | None = None,
+        timeout_s: float | None = None,
+    ) -> Iterator[Outcome]:
+        """The outcome of ``function`` on each item, in order, each within ``timeout_s`` (by
+        default the sandbox's own function and limit).
 
         The next item is taken from ``items`` (read from disk, say) while the child works on the
         current one, and sent as soon as the child is free, so that the child never waits for it.
         """
+        function, timeout_s = function or self._function, timeout_s or self._timeout_s
+        if function is None or timeout_s is None:
+            raise ValueError("a sandbox needs a function and a time limit")
         pending = iter(items)
         current = next(pending, _END)
-        undelivered = None if current is _END else self._send(current)
+        undelivered = None if current is _END else self._send(current, function)
         try:
             while current is not _END:
                 following = next(pending, _END)
-                outcome = undelivered or self._receive(current)
-                undelivered = None if following is _END else self._send(following)
+                outcome = undelivered or self._receive(current, timeout_s)
+                undelivered = None if following is _END else self._send(following, function)
                 current = following
                 yield outcome
         finally:
@@ -176,28 +203,33 @@ class Sandbox:
                 self._process.join()
         self._process = self._connection = None
 
-    def _send(self, item: Any) -> Outcome | None:
-        """Hand ``item`` to the child (started first if needed); an outcome only if that failed."""
+    def _send(self, item: Any, function: Callable[[Any], Any]) -> Outcome | None:
+        """Hand ``item`` to the child (started first if needed), after ``function`` if the child
+        applies another one; an outcome only if that failed."""
         if self._process is None:
             self._start()
         assert self._connection is not None
         try:
-            message = ForkingPickler.dumps(item)
+            messages = [ForkingPickler.dumps(item)]
+            if self._applies != function:
+                messages.insert(0, ForkingPickler.dumps(_Use(function)))
         except Exception as error:  # an item that cannot be pickled fails alone
             return Outcome(item, error=error)
         try:
-            self._connection.send_bytes(message)
+            for message in messages:
+                self._connection.send_bytes(message)
         except OSError as error:
             return Outcome(item, error=self._died(error))
+        self._applies = function
         return None
 
-    def _receive(self, item: Any) -> Outcome:
-        """The child's answer for ``item``, or why there is none."""
+    def _receive(self, item: Any, timeout_s: float) -> Outcome:
+        """The child's answer for ``item`` within ``timeout_s``, or why there is none."""
         assert self._connection is not None
         try:
-            if not self._connection.poll(self._timeout_s):
+            if not self._connection.poll(timeout_s):
                 self._kill()
-                limit = f"took longer than the limit of {self._timeout_s:g} s"
+                limit = f"took longer than the limit of {timeout_s:g} s"
                 return Outcome(item, error=ItemTimeout(limit))
             message = self._connection.recv_bytes()
         except (EOFError, OSError) as error:
@@ -221,12 +253,10 @@ class Sandbox:
     def _start(self) -> None:
         start_fork_server(self._preload)
         parent, child = self._context.Pipe()
-        process = self._context.Process(
-            target=_serve, args=(self._function, self._warm_up, child), daemon=True
-        )
+        process = self._context.Process(target=_serve, args=(self._warm_up, child), daemon=True)
         process.start()
         child.close()
-        self._process, self._connection = process, parent
+        self._process, self._connection, self._applies = process, parent, None
         try:
             status = parent.recv() if parent.poll(_START_TIMEOUT_S) else "no answer"
         except EOFError:
@@ -241,7 +271,7 @@ class Sandbox:
             self._process.join()
         if self._connection is not None:
             self._connection.close()
-        self._process = self._connection = None
+        self._process = self._connection = self._applies = None
 
 
 class SandboxPool:
@@ -253,6 +283,7 @@ class SandboxPool:
 
     def __init__(self, sandboxes: Sequence[Sandbox]):
         self._all = list(sandboxes)
+        self.size = len(self._all)
         self._idle: queue.Queue[Sandbox] = queue.Queue()
         for sandbox in self._all:
             self._idle.put(sandbox)

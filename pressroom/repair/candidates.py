@@ -91,10 +91,12 @@ def restore_from_table(
     table = table or default_inverse_table()
     model = model or default_language_model()
     counts = web_counts()
-    present = frozenset(t.group().lower().replace("’", "'") for t in _TABLE_WORD.finditer(text))
+    tokens = list(_TABLE_WORD.finditer(text))
+    words = [_table_word(token) for token in tokens]
+    present = frozenset(words)
     decisions = [
         (span, _choose(span, table, model, settings, present, counts))
-        for span in _table_spans(text, taken, table, settings.table_window)
+        for span in _table_spans(text, tokens, words, taken, table, settings.table_window)
     ]
     clear = {span.spun: d.original for span, d in decisions if d.original}
     edits: list[Edit] = []
@@ -117,29 +119,41 @@ def restore_from_table(
 
 
 def _table_spans(
-    text: str, taken: Iterable[tuple[int, int]], table: InverseTable, window: int
+    text: str,
+    tokens: list[re.Match[str]],
+    words: list[str],
+    taken: Iterable[tuple[int, int]],
+    table: InverseTable,
+    window: int,
 ) -> Iterator[Span]:
-    """Longest table spans, left to right, in lower case or sentence-initial capitals only.
+    """Longest table spans, left to right, in lower case or sentence-initial capitals only
+    (``tokens`` are the text's ``_TABLE_WORD`` matches, ``words`` their ``_table_word`` forms).
 
     Capitalised words inside a sentence are names (or parts of names) and left alone.
     """
     spans = sorted(taken)
-    tokens = list(_TABLE_WORD.finditer(text))
+    # whether each token and the next are one space apart
+    spaced = [text[a.end() : b.start()] == " " for a, b in itertools.pairwise(tokens)]
+    longest = min(MAX_TABLE_WORDS, table.longest)
     index = 0
     while index < len(tokens):
-        for size in range(min(MAX_TABLE_WORDS, table.longest), 0, -1):
-            run = tokens[index : index + size]
-            if len(run) < size or not _joined(text, run):
+        runs = [words[index]]  # the runs from here that may be spun phrases, one word longer each
+        while (
+            len(runs) < longest
+            and index + len(runs) < len(tokens)
+            and spaced[index + len(runs) - 1]
+            and runs[-1] in table.prefixes
+        ):
+            runs.append(f"{runs[-1]} {words[index + len(runs)]}")
+        for size in range(len(runs), 0, -1):
+            spun = runs[size - 1]
+            if not table.candidates(spun):
                 continue
-            spun = " ".join(t.group().lower().replace("’", "'") for t in run)
+            run = tokens[index : index + size]
             start, end = run[0].start(), run[-1].end()
-            if (
-                table.candidates(spun)
-                and _written_plain(text, run)
-                and not any(s < end and start < e for s, e in spans)
-            ):
-                left = _context(text, tokens, index, -1, window)
-                right = _context(text, tokens, index + size - 1, 1, window)
+            if _written_plain(text, run) and not any(s < end and start < e for s, e in spans):
+                left = _context(words, spaced, index, -1, window)
+                right = _context(words, spaced, index + size - 1, 1, window)
                 yield Span(start, end, spun, left, right)
                 index += size
                 break
@@ -147,8 +161,8 @@ def _table_spans(
             index += 1
 
 
-def _joined(text: str, run: list[re.Match[str]]) -> bool:
-    return all(text[a.end() : b.start()] == " " for a, b in itertools.pairwise(run))
+def _table_word(token: re.Match[str]) -> str:
+    return token.group().lower().replace("’", "'")
 
 
 def _written_plain(text: str, run: list[re.Match[str]]) -> bool:
@@ -163,17 +177,17 @@ def _written_plain(text: str, run: list[re.Match[str]]) -> bool:
 
 
 def _context(
-    text: str, tokens: list[re.Match[str]], index: int, step: int, window: int
+    words: list[str], spaced: list[bool], index: int, step: int, window: int
 ) -> tuple[str, ...]:
-    """Up to ``window`` words next to ``tokens[index]`` on one side, within the same clause."""
+    """Up to ``window`` words next to ``words[index]`` on one side, within the same clause
+    (``spaced[i]``: words ``i`` and ``i + 1`` are one space apart)."""
     found: list[str] = []
     current = index
-    while len(found) < window and 0 <= current + step < len(tokens):
-        nearer, further = sorted((tokens[current], tokens[current + step]), key=lambda t: t.start())
-        if text[nearer.end() : further.start()] != " ":
+    while len(found) < window and 0 <= current + step < len(words):
+        if not spaced[min(current, current + step)]:
             break
         current += step
-        found.append(tokens[current].group().lower().replace("’", "'"))
+        found.append(words[current])
     return tuple(reversed(found)) if step < 0 else tuple(found)
 
 

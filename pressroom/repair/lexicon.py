@@ -19,6 +19,7 @@ LEXICON_PATH = Path(__file__).parent / "data" / "spin_lexicon.tsv"
 KINDS = ("signature", "swap")
 INFLECTIONS = {"-": (), "n": ("NNS",), "v": ("VBZ", "VBD", "VBG", "VBN")}
 _APOSTROPHE = "['’]"
+_PHRASE_END = r"(?![\w-]|['’]\w\w)"
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,14 @@ class Lexicon:
 
     @cached_property
     def _pattern(self) -> re.Pattern[str]:
+        """The phrases, longest first; the lookahead (the same phrases as a trie) passes over
+        the positions where none matches quickly, without changing what matches."""
         phrases = sorted(self._forms, key=len, reverse=True)
         alternatives = "|".join(_phrase_pattern(phrase) for phrase in phrases)
-        return re.compile(rf"(?<![\w'’-])(?:{alternatives})(?![\w-]|['’]\w\w)", re.IGNORECASE)
+        return re.compile(
+            rf"(?<![\w'’-])(?={_trie_pattern(phrases)}{_PHRASE_END})(?:{alternatives}){_PHRASE_END}",
+            re.IGNORECASE,
+        )
 
     def find(self, text: str) -> Iterator[LexiconMatch]:
         """Non-overlapping matches, leftmost and longest first."""
@@ -159,6 +165,30 @@ def _phrase_pattern(phrase: str) -> str:
     return r"\s+".join(parts)
 
 
+def _trie_pattern(phrases: Iterable[str]) -> str:
+    """A pattern matching what one of the ``phrases``' ``_phrase_pattern`` matches, with the
+    phrases' common beginnings written once."""
+    trie: dict[str, dict] = {}
+    for phrase in phrases:
+        node = trie
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a phrase ends here
+    return _trie_node(trie)
+
+
+def _trie_node(node: dict[str, dict]) -> str:
+    branches = [
+        _char_pattern(char) + _trie_node(rest) if char else "" for char, rest in node.items()
+    ]
+    return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+
+
+def _char_pattern(char: str) -> str:
+    """``char`` as ``_phrase_pattern`` writes it (a space between words, an apostrophe)."""
+    return r"\s+" if char == " " else _APOSTROPHE if char == "'" else re.escape(char)
+
+
 def _key(phrase: str) -> str:
     return " ".join(phrase.lower().replace("’", "'").split())
 
@@ -202,6 +232,12 @@ class InverseTable:
             observed = LEXICON_WEIGHT * pair.lexicon + REAL_WEIGHT * pair.real
             self._as_original[pair.original] = self._as_original.get(pair.original, 0) + observed
         self.longest = max((len(spun.split()) for spun in self._by_spun), default=0)
+        self.prefixes = frozenset(
+            " ".join(words[:size])
+            for words in (spun.split(" ") for spun in self._by_spun)
+            for size in range(1, len(words))
+        )
+        """The first words (all but the last) of each spun phrase, joined by spaces."""
 
     def candidates(self, spun: str) -> list[TablePair]:
         """The pairs whose spun side is ``spun`` (lower case, single spaces)."""

@@ -49,6 +49,9 @@ class StageStats:
     seconds: float = 0.0
     counts: Counter[str] = field(default_factory=Counter)
     """Counts of the stage's own (``repeated``, ``cleaned``, ``spun``...)."""
+    parts: Counter[str] = field(default_factory=Counter)
+    """Seconds of named parts of the stage's work, timed on their own (``history``: reading
+    the dataset's history for deduplication), included in ``seconds``."""
 
     def as_dict(self) -> dict:
         return {
@@ -138,17 +141,20 @@ class Stage(ABC):
 class DocumentStage(Stage):
     """A stage that works on one document at a time; subclasses write ``process``.
 
-    With ``timeout_s`` set, a chunk of ``min_sandboxed`` documents or more goes through
-    ``workers`` sandbox processes (about eight batches each, for a balanced finish), and a
-    document that takes longer is quarantined; else the documents are worked on here, without a
-    time limit.
+    With ``timeout_s`` set, the documents go through sandbox processes (about eight batches
+    each, for a balanced finish), and a document that takes longer is quarantined: through the
+    run's ``pool``, shared by the stages, or without one, through ``workers`` sandboxes of the
+    stage's own for a chunk of ``min_sandboxed`` documents or more. Else the documents are worked
+    on here, without a time limit.
     """
 
     timeout_s: float | None = None
     workers: int = 1
     min_sandboxed: float = 0
-    preload: tuple[str, ...] | None = None
-    """Modules the sandboxes' fork server imports (default: the stage's own module)."""
+    pool: SandboxPool | None = None
+    """The run's sandbox processes, shared by the stages that work document by document."""
+    preload: tuple[str, ...] | None = ("pressroom.stages.sandbox_preload",)
+    """Modules the sandboxes' fork server imports (None: the stage's own module)."""
     reports_each: ClassVar[bool] = True
     """Progress is reported per document (False: the caller reports in its own unit)."""
 
@@ -160,14 +166,25 @@ class DocumentStage(Stage):
         """Load what ``process`` needs, once per sandbox process, before its clock starts."""
 
     def process_batch(self, docs: list[Document]) -> StageOutput:
-        if self.timeout_s is None or len(docs) < self.min_sandboxed:
+        if self.timeout_s is None or (self.pool is None and len(docs) < self.min_sandboxed):
             return self._here(docs)
-        size = math.ceil(len(docs) / (self.workers * 8))
-        with self.sandboxes() as pool, ThreadPoolExecutor(self.workers) as threads:
+        if self.pool is not None:
+            return self.in_sandboxes(docs, self.pool)
+        with self.sandboxes() as pool:
+            return self.in_sandboxes(docs, pool)
+
+    def in_sandboxes(self, docs: list[Document], pool: SandboxPool) -> StageOutput:
+        """``docs`` through every sandbox of ``pool`` at once, in batches."""
+        size = max(1, math.ceil(len(docs) / (pool.size * 8)))
+        with ThreadPoolExecutor(pool.size) as threads:
             parts = list(threads.map(partial(self.in_sandbox, pool=pool), batches(docs, size)))
         return StageOutput(
             [d for part in parts for d in part.docs], [f for part in parts for f in part.failures]
         )
+
+    def __getstate__(self) -> dict:
+        # a sandbox gets the stage without the run's pool (it only calls ``process``)
+        return {**self.__dict__, "pool": None}
 
     def sandboxes(self) -> SandboxPool:
         """``workers`` sandbox processes applying ``process`` within ``timeout_s``."""
@@ -183,7 +200,7 @@ class DocumentStage(Stage):
         """``items`` through one sandbox borrowed from ``pool``, in order."""
         output = StageOutput([])
         with pool.borrow() as sandbox:
-            for outcome in sandbox.map(items):
+            for outcome in sandbox.map(items, self.process, self.timeout_s):
                 if outcome.error is None:
                     output.docs.append(outcome.result)
                 else:

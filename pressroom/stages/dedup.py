@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 from pressroom.dataset.dataset import Dataset
@@ -49,7 +50,9 @@ class Deduplicate(Stage):
 
     def process_batch(self, docs: list[Document]) -> StageOutput:
         if self.history is None:
+            clock = time.perf_counter()
             self.history = self._first_history()
+            self.stats.parts["history"] += time.perf_counter() - clock
         stats = deduplicate_chunk(docs, self.history, self.dataset, self.settings, self.spin)
         if self.dataset is not None:
             self.history = self.history.extended(docs, stats.changes)

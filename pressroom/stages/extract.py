@@ -78,7 +78,6 @@ class Extract(DocumentStage):
     name = "extract"
     noun = "extraction"
     unit = "files"
-    preload = ("pressroom.stages.extraction_preload",)
     reports_each = False  # the reader reports files (``pressroom.pipeline.extract_files``)
 
     def __init__(self, settings: ExtractSettings = ExtractSettings(), workers: int = 1):

@@ -66,8 +66,8 @@ class Repair(DocumentStage):
         return output
 
     def __getstate__(self) -> dict:
-        # a sandbox gets the stage without the dataset reader (it only calls ``process``)
-        return {**self.__dict__, "clean_texts": tuple}
+        # nor the dataset reader
+        return {**super().__getstate__(), "clean_texts": tuple}
 
 
 def _lazy(function: Callable[[], Iterable[str]]) -> Iterator[str]:
@@ -94,7 +94,7 @@ def repair_document(
         release_status=header["release_status"].value or None,
         extracted_text=doc.text,
         text=repaired.text,
-        content_hash=content_hash(repaired.text),
+        content_hash=doc.content_hash if repaired.text == doc.text else content_hash(repaired.text),
         repairs=[r for value in header.values() for r in value.repairs] + repaired.repairs,
         spin_score=repaired.spin_score,
         is_spun=repaired.is_spun,

@@ -105,9 +105,11 @@ def test_extract_of_a_bad_file_says_why(tmp_path):
 
 @pytest.mark.prefect
 def test_console_script_ingests_the_samples_then_finds_them_known(samples, tmp_path):
-    out = tmp_path / "out"
+    out, walls = tmp_path / "out", []
     for written, present in ((5, 0), (0, 5)):
+        started = time.perf_counter()
         completed = run_pressroom("ingest", str(samples), "--out", str(out), prefect_home=tmp_path)
+        walls.append(time.perf_counter() - started)
         assert completed.returncode == 0, completed.stderr
         summary = " ".join(completed.stdout.split())
         assert f"documents 5: {written} written, {present} already in the dataset" in summary
@@ -118,6 +120,11 @@ def test_console_script_ingests_the_samples_then_finds_them_known(samples, tmp_p
     manifests = [json.loads(path.read_text()) for path in sorted((out / "runs").glob("*.json"))]
     assert [m["counts"]["documents"] for m in manifests] == [5, 5]
     assert [m["failure"] for m in manifests] == [None, None]
+    for manifest, wall in zip(manifests, walls, strict=True):  # the run from the process's start
+        timings = manifest["timings_s"]
+        assert list(timings)[:4] == ["start", "verify", "discover", "extract"]
+        assert {"repair", "deduplicate", "history", "write", "publish"} <= set(timings)
+        assert 0 < timings["start"] < sum(timings.values()) < wall
 
 
 @pytest.fixture

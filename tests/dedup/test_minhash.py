@@ -16,7 +16,7 @@ from pressroom.dedup.lsh import (
     similar_pairs,
 )
 from pressroom.dedup.minhash import SCHEME, from_bytes, shingle_hash, signature_matrix, to_bytes
-from pressroom.dedup.shingles import shingles
+from pressroom.dedup.shingles import hashing_view, shingles
 from pressroom.settings import DedupSettings
 from tests.pages import PARAGRAPHS
 
@@ -52,13 +52,63 @@ def test_signatures_equal_datasketch_update(settings):
     assert (matrix[texts.index("")] == np.iinfo(np.uint32).max).all()  # no shingles at all
 
 
+PIECES = [
+    *["Word", "word", "WORD", "x", "42", "a_b", "_", "__init__", "...", "!?", "-", " ", "\n\t"],
+    *["\u2019", "\u201c", "\u201d", "\u2014", "\u2013", "\u00a0", "\u2026", "\u200b", "\ufeff"],
+    *["\u00e9", "\u00c9", "\u00c9lys\u00e9e", "na\u00efve", "e\u0301", "\u0301", "\u0345"],
+    *["\u65e5\u672c\u8a9e", "\ud55c\uad6d\uc5b4", "\U0001f600", "\U0001f44d\U0001f3fd"],
+    *["\u00df", "\ufb01", "\ufb06", "\u0130", "\u03a3", "\u039f\u0394\u039f\u03a3", "\u0149"],
+    *["\u210c", "\u216b", "\u33c2", "\u2460", "\u00bd", "\uff21", "\u01c5", "\u1f88", "\ufdfa"],
+    *["\u0663", "\u0915\u094d\u0937\u093f", "\U0001d400", "\ud800", "\x00", "\x7f"],
+]
+"""Text pieces the hashing view treats differently: case, digits, underscores, punctuation
+runs, typographic punctuation and spaces, accents (composed and combining), CJK, emoji,
+case-fold and compatibility expansions (\u00df, \ufb01, \u00bd, \u33c2, \ufdfa), an
+upper-case letter from a compatibility decomposition (\u210c), a lone surrogate, controls."""
+
+
+def mixed_texts(count: int, seed: int) -> list[str]:
+    """Random texts of random pieces, from empty and punctuation-only to a few hundred."""
+    rng = random.Random(seed)
+    return [
+        "".join(
+            rng.choice(PIECES) + rng.choice(["", "", " ", ","])
+            for _ in range(rng.choice([0, 1, 2, 3, 4, 8, 40, 200]))
+        )
+        for _ in range(count)
+    ]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_signatures_equal_datasketch_on_random_mixed_texts(seed):
+    settings = DedupSettings(num_perm=64, shingle_size=3 + seed % 2, seed=seed)
+    texts = mixed_texts(150, seed)
+    for batch in (texts, texts[:1], [t for t in texts if t.isascii()]):
+        matrix = signature_matrix(batch, settings)
+        for text, row in zip(batch, matrix, strict=True):
+            np.testing.assert_array_equal(row, datasketch_signature(text, settings), repr(text))
+
+
+def test_folded_bytes_hold_the_hashing_view_of_any_character():
+    """Folding each character apart (vectorised) folds the text: every character of a sample
+    of all code points, inside and between words."""
+    rng = random.Random(5)
+    codes = [*range(0x250), *rng.sample(range(0x250, 0x110000), 5000)]
+    texts = [f"Ab{chr(code)}cD {chr(code)}x {chr(code)}" for code in codes]
+    folded, starts = minhash_module._folded_bytes(texts)
+    ends = [*starts[1:], len(folded)]
+    for text, begin, end in zip(texts, starts, ends, strict=True):
+        words = bytes(folded[begin:end]).split(b"\0")
+        assert [w for w in words if w] == hashing_view(text).encode().split(), repr(text)
+
+
 def test_signatures_do_not_depend_on_the_batch(monkeypatch):
     texts = random_texts(40, seed=1)
     together = signature_matrix(texts)
     alone = np.vstack([signature_matrix([text]) for text in texts])
     np.testing.assert_array_equal(together, alone)
     # small slices of texts, and of shingles (a text's shingles split across slices)
-    monkeypatch.setattr(minhash_module, "_TEXTS_AT_ONCE", 7)
+    monkeypatch.setattr(minhash_module, "_CHARACTERS_AT_ONCE", 500)
     monkeypatch.setattr(minhash_module, "_CHUNK_VALUES", 256 * 50)
     np.testing.assert_array_equal(signature_matrix(texts), together)
     np.testing.assert_array_equal(from_bytes(to_bytes(together[5])), together[5])
@@ -124,6 +174,20 @@ def test_candidates_equal_datasketch_minhashlsh(settings: DedupSettings):
         minhashes[i].jaccard(minhashes[j]) == pytest.approx(s)
         for (i, j), s in zip(pairs.tolist(), similarity, strict=True)
     )
+
+
+@pytest.mark.parametrize("num_perm", [32, 128, 256])
+@pytest.mark.parametrize("weights", [(0.5, 0.5), (0.2, 0.8), (0.8, 0.2)])
+def test_lsh_shape_equals_datasketch(num_perm, weights):
+    for threshold in (0.1, 0.25, 0.45, 0.6, 0.8, 0.95):
+        settings = DedupSettings(threshold=threshold, num_perm=num_perm, lsh_weights=weights)
+        try:
+            lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=weights)
+        except ValueError:  # a single band
+            with pytest.raises(ValueError):
+                lsh_shape(settings)
+            continue
+        assert lsh_shape(settings) == (lsh.b, lsh.r)
 
 
 def test_large_buckets_link_each_member_to_the_first():

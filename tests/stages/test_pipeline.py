@@ -1,18 +1,20 @@
 """The pipeline's extraction and stages on real files, without Prefect."""
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pressroom.execution.sandbox import ItemTimeout, Sandbox, SandboxPool, SandboxStartError
-from pressroom.pipeline import discover, extract_files
+from pressroom.pipeline import build_stages, discover, extract_files, run_chunk
 from pressroom.schemas import Document
-from pressroom.settings import ExtractSettings, ReadSettings, SpinSettings
+from pressroom.settings import ExtractSettings, IngestSettings, ReadSettings, SpinSettings
 from pressroom.stages.extract import Extract
 from pressroom.stages.repair import Repair, repair_spun_in_context
+from pressroom.stages.sandboxes import sandbox_pool
 from tests.pages import PARAGRAPHS, article_html, document
-from tests.workers import broken_warm_up, echo_or_fail
+from tests.workers import StampProcess, broken_warm_up, echo_or_fail
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 
@@ -125,6 +127,19 @@ def test_repair_in_worker_processes_gives_the_same_documents_and_quarantines_fai
     assert {f.stage for f in failures} == {"repair"}
     assert failures[0].error == "no article text found: only invisible or control characters"
     assert failures[1].error.startswith("TypeError: ")
+
+
+def test_the_runs_sandboxes_serve_extraction_and_the_later_stages_alike():
+    files = sorted(str(path) for path in SAMPLES.glob("*.txt"))
+    alone = run_chunk(extract_batch(files).documents, build_stages(IngestSettings(workers=1)))
+    with sandbox_pool(2) as sandboxes:
+        extracted = extract_files(files, Extract(), sandboxes=sandboxes).documents
+        shared = run_chunk(extracted, build_stages(IngestSettings(workers=2), None, sandboxes))
+        stamp = StampProcess()
+        stamp.pool = sandboxes
+        seen = {doc.site for doc in stamp.run(shared.docs).docs}
+    assert shared.docs == alone.docs  # repair in the shared sandboxes: the same documents
+    assert len(seen) <= 2 and str(os.getpid()) not in seen
 
 
 def test_a_repair_that_overruns_its_limit_is_quarantined_with_the_reason():
