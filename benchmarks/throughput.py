@@ -332,8 +332,9 @@ def run_scale(
         ]
         runs: dict[str, list[Run]] = {name: [] for name, _ in systems}
         for round_ in range(rounds):
-            for name, system in systems if round_ % 2 == 0 else systems[::-1]:
-                runs[name].append(system(Path(scratch) / f"out-{round_}-{len(runs[name])}"))
+            order = list(enumerate(systems))
+            for number, (name, system) in order if round_ % 2 == 0 else order[::-1]:
+                runs[name].append(system(Path(scratch) / f"out-{round_}-{number}"))
                 sys.stderr.write(f"round {round_ + 1}: {name}: {runs[name][-1].seconds:.1f} s\n")
     return runs, len(files)
 
