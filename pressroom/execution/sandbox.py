@@ -55,6 +55,9 @@ class Outcome:
 
 _START_TIMEOUT_S = 120.0
 _END = object()
+_PRCTL = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+"""Linux's prctl(2), found ahead of any fork (None on other systems)."""
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -62,11 +65,6 @@ class _Use:
     """Tells a child which function to apply to the items that follow."""
 
     function: Callable[[Any], Any]
-
-
-_PRCTL = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
-"""Linux's prctl(2), found ahead of any fork (None on other systems)."""
-_PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent() -> None:
@@ -283,7 +281,6 @@ class SandboxPool:
 
     def __init__(self, sandboxes: Sequence[Sandbox]):
         self._all = list(sandboxes)
-        self.size = len(self._all)
         self._idle: queue.Queue[Sandbox] = queue.Queue()
         for sandbox in self._all:
             self._idle.put(sandbox)
@@ -294,6 +291,10 @@ class SandboxPool:
     def __exit__(self, *exc_info: object) -> None:
         for sandbox in self._all:
             sandbox.close()
+
+    @property
+    def size(self) -> int:
+        return len(self._all)
 
     @contextmanager
     def borrow(self) -> Iterator[Sandbox]:

@@ -154,7 +154,8 @@ class DocumentStage(Stage):
     pool: SandboxPool | None = None
     """The run's sandbox processes, shared by the stages that work document by document."""
     preload: tuple[str, ...] | None = ("pressroom.stages.sandbox_preload",)
-    """Modules the sandboxes' fork server imports (None: the stage's own module)."""
+    """Modules the sandboxes' fork server imports: by default the one that loads the stages a
+    run's sandboxes serve (``pressroom.stages.sandboxes``); None: the stage's own module."""
     reports_each: ClassVar[bool] = True
     """Progress is reported per document (False: the caller reports in its own unit)."""
 
@@ -166,10 +167,12 @@ class DocumentStage(Stage):
         """Load what ``process`` needs, once per sandbox process, before its clock starts."""
 
     def process_batch(self, docs: list[Document]) -> StageOutput:
-        if self.timeout_s is None or (self.pool is None and len(docs) < self.min_sandboxed):
+        if self.timeout_s is None:
             return self._here(docs)
         if self.pool is not None:
             return self.in_sandboxes(docs, self.pool)
+        if len(docs) < self.min_sandboxed:
+            return self._here(docs)
         with self.sandboxes() as pool:
             return self.in_sandboxes(docs, pool)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pressroom.execution.sandbox import Sandbox, SandboxPool, start_fork_server
 from pressroom.repair import warm_up as warm_up_repair
+from pressroom.stages.base import DocumentStage
 from pressroom.stages.extract import warm_up as warm_up_extraction
 
-PRELOAD = ("pressroom.stages.sandbox_preload",)
+PRELOAD: tuple[str, ...] = DocumentStage.preload or ()
 """What the fork server imports."""
 
 
